@@ -1,0 +1,10 @@
+/** Public API of the local stack, for tests, benchmarks and the demo. */
+export { up, down, restart, stopServer, startServer, status, readStack, stackEnv, leftoverProcesses, serverModules, defaultServers } from './stack';
+export type { StackFile, ServerStatus } from './stack';
+export { StackError } from './stack-error';
+export { postgresUrl } from './servers/postgres';
+export type { PostgresState } from './servers/postgres';
+export type { KafkaState } from './servers/kafka';
+export type { RedisState } from './servers/redis';
+export { freePort } from './free-port';
+export { defaultStateDir, repoRoot, cacheDir } from './paths';
