@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { topicNames, topicPartitions } from '@floodgate/config/src/topics';
+import { topicNames, topicPartitions } from '@floodgate/config';
 import { isRunning, requireCommand, run, startDaemon, stopDaemon, waitFor } from '../daemon';
 import { cacheDir } from '../paths';
 import { portFromEnv } from '../free-port';
