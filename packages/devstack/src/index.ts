@@ -6,5 +6,6 @@ export { postgresUrl } from './servers/postgres';
 export type { PostgresState } from './servers/postgres';
 export type { KafkaState } from './servers/kafka';
 export type { RedisState } from './servers/redis';
+export type { KubeState } from './servers/kube-apiserver';
 export { freePort } from './free-port';
 export { defaultStateDir, repoRoot, cacheDir } from './paths';

@@ -8,6 +8,7 @@ import { isRunning, processesMentioning } from './daemon';
 import { defaultStateDir } from './paths';
 import type { ServerModule, ServerState } from './server';
 import { kafkaServer } from './servers/kafka';
+import { kubeServer } from './servers/kube-apiserver';
 import { postgresServer } from './servers/postgres';
 import { redisServer } from './servers/redis';
 import { StackError } from './stack-error';
@@ -17,6 +18,7 @@ export const serverModules: Record<string, ServerModule<any>> = {
   kafka: kafkaServer,
   postgres: postgresServer,
   redis: redisServer,
+  kube: kubeServer,
 };
 
 export const defaultServers = ['kafka', 'postgres', 'redis'];
