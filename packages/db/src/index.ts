@@ -1,0 +1,5 @@
+/** PostgreSQL schema migrations and connection pools. */
+export { migrate, migrationsDir } from './migrate';
+export type { MigrateOptions } from './migrate';
+export { createPools } from './pools';
+export type { Pools, PoolSettings } from './pools';

@@ -1,0 +1,75 @@
+/**
+ * The Kafka form of an accepted event: key = deviceId (per-device order), value =
+ * the event as JSON, headers = ingest time, schema version and trace context.
+ * The worker decodes with `decodeEventMessage`; anything it cannot decode is a
+ * poison message (permanent failure, dead-lettered).
+ */
+import { eventSchema, type DeviceEvent } from './event-schema';
+
+export const SCHEMA_VERSION = 'floodgate.event.v1';
+
+export const headerNames = {
+  schema: 'floodgate-schema',
+  ingestTime: 'floodgate-ingest-time',
+  principal: 'floodgate-principal',
+  contentType: 'content-type',
+  // DLQ headers (see the worker)
+  error: 'floodgate-error',
+  errorClass: 'floodgate-error-class',
+  sourceTopic: 'floodgate-source-topic',
+  sourcePartition: 'floodgate-source-partition',
+  sourceOffset: 'floodgate-source-offset',
+  firstSeen: 'floodgate-first-seen',
+  attempts: 'floodgate-attempts',
+} as const;
+
+export interface EventMessage {
+  key: string;
+  value: string;
+  headers: Record<string, string>;
+}
+
+/** `traceHeaders` are W3C trace context headers (traceparent, tracestate) of the ingest span. */
+export function encodeEventMessage(event: DeviceEvent, ingestTimeMs: number, principal: string, traceHeaders: Record<string, string> = {}): EventMessage {
+  return {
+    key: event.deviceId,
+    value: JSON.stringify(event),
+    headers: {
+      ...traceHeaders,
+      [headerNames.schema]: SCHEMA_VERSION,
+      [headerNames.contentType]: 'application/json',
+      [headerNames.ingestTime]: String(ingestTimeMs),
+      [headerNames.principal]: principal,
+    },
+  };
+}
+
+export class PoisonMessageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PoisonMessageError';
+  }
+}
+
+const storedEventSchema = eventSchema.required({ eventId: true });
+
+/** Decodes a message value; throws PoisonMessageError for anything that is not a valid v1 event. */
+export function decodeEventMessage(value: Buffer | string | null, headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> = {}): DeviceEvent {
+  if (value === null || value.length === 0) throw new PoisonMessageError('empty message value');
+  const schema = headers[headerNames.schema]?.toString();
+  if (schema !== undefined && schema !== SCHEMA_VERSION) throw new PoisonMessageError(`unknown schema version ${schema}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(value.toString());
+  } catch (err) {
+    throw new PoisonMessageError(`value is not JSON: ${(err as Error).message}`);
+  }
+  const parsed = storedEventSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new PoisonMessageError(`value is not a valid event: ${parsed.error.issues.map((i) => `/${i.path.join('/')} ${i.message}`).join('; ')}`);
+  }
+  const e = parsed.data;
+  const event: DeviceEvent = { eventId: e.eventId, deviceId: e.deviceId, ts: new Date(e.ts).toISOString(), metrics: e.metrics };
+  if (e.payload !== undefined) event.payload = e.payload;
+  return event;
+}

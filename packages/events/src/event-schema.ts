@@ -1,0 +1,90 @@
+/**
+ * The device event: what a device may send and what it becomes once accepted.
+ * Validation is a plain function with no I/O; the API runs it on every event of a
+ * batch and reports each bad index. Unknown fields are rejected (a typo in a field
+ * name must not silently drop data).
+ */
+import { z } from 'zod';
+
+export const limits = {
+  maxBodyBytes: 1024 * 1024,
+  maxBatchEvents: 1000,
+  maxPayloadBytes: 64 * 1024,
+  maxMetrics: 64,
+  maxJsonDepth: 32,
+  /** Event time may run ahead of the server clock by this much (device clock skew). */
+  maxFutureSkewMs: 24 * 60 * 60 * 1000,
+} as const;
+
+export const deviceIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+export const metricNamePattern = /^[a-z][a-z0-9_]{0,63}$/;
+
+const rfc3339 = z.iso.datetime({ offset: true, message: 'must be an RFC 3339 date-time with a time zone, e.g. 2026-11-23T10:00:00Z' });
+
+export const eventSchema = z.strictObject({
+  eventId: z.uuid({ message: 'must be a UUID' }).optional(),
+  deviceId: z.string().regex(deviceIdPattern, 'must be 1-128 characters of letters, digits, and . _ : - (starting with a letter or digit)'),
+  ts: rfc3339,
+  metrics: z
+    .record(z.string().regex(metricNamePattern, 'metric names are lower_snake_case, at most 64 characters'), z.number().refine(Number.isFinite, 'must be a finite number'))
+    .refine((m) => Object.keys(m).length <= limits.maxMetrics, `at most ${limits.maxMetrics} metrics per event`),
+  payload: z.record(z.string(), z.unknown()).optional(),
+});
+
+export type EventInput = z.infer<typeof eventSchema>;
+
+/** An accepted event: it always has an id, and its time is normalised to UTC. */
+export interface DeviceEvent {
+  eventId: string;
+  deviceId: string;
+  ts: string;
+  metrics: Record<string, number>;
+  payload?: Record<string, unknown>;
+}
+
+export interface EventProblem {
+  /** Index in the batch (0 for a single event). */
+  index: number;
+  /** JSON pointer into the event, e.g. `/metrics/rain_mm_h`. */
+  pointer: string;
+  message: string;
+}
+
+export type ValidationResult = { ok: true; event: DeviceEvent } | { ok: false; problems: EventProblem[] };
+
+/** Validates one event; `newId` supplies the id when the device sent none (UUIDv7). */
+export function validateEvent(input: unknown, index: number, newId: () => string, now = Date.now()): ValidationResult {
+  const parsed = eventSchema.safeParse(input);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      problems: parsed.error.issues.map((i) => ({ index, pointer: `/${i.path.map(String).join('/')}`, message: i.message })),
+    };
+  }
+  const e = parsed.data;
+  const problems: EventProblem[] = [];
+  const t = Date.parse(e.ts);
+  if (t - now > limits.maxFutureSkewMs) problems.push({ index, pointer: '/ts', message: 'is more than 24 hours in the future; check the device clock' });
+  if (e.payload !== undefined && Buffer.byteLength(JSON.stringify(e.payload)) > limits.maxPayloadBytes) {
+    problems.push({ index, pointer: '/payload', message: `is larger than ${limits.maxPayloadBytes / 1024} KiB` });
+  }
+  if (problems.length) return { ok: false, problems };
+  const event: DeviceEvent = { eventId: e.eventId?.toLowerCase() ?? newId(), deviceId: e.deviceId, ts: new Date(t).toISOString(), metrics: e.metrics };
+  if (e.payload !== undefined) event.payload = e.payload;
+  return { ok: true, event };
+}
+
+/** Depth of nested arrays/objects, to refuse bodies built to exhaust the parser or validator. */
+export function jsonDepth(value: unknown, limit = limits.maxJsonDepth): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    const depth = d + 1;
+    if (depth > max) max = depth;
+    if (max > limit) return max;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth]);
+  }
+  return max;
+}
