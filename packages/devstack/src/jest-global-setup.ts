@@ -12,8 +12,10 @@ export default async function globalSetup(): Promise<void> {
   const dir = process.env.FLOODGATE_STATE_DIR ?? path.join(repoRoot(), '.floodgate', 'jest-stack');
   const extra = (process.env.FLOODGATE_TEST_SERVERS ?? '').split(',').filter(Boolean);
   const wanted = [...new Set([...defaultServers, ...extra])];
-  const existing = readStack(dir);
-  const owned = !existing;
+  // The integration and e2e projects both run this setup in one process: the stack is
+  // "owned" (stopped at teardown) if any of them started it.
+  const previous = (globalThis as { __floodgateStack?: { dir: string; owned: boolean } }).__floodgateStack;
+  const owned = previous?.owned === true || !readStack(dir);
   const stack = await up({ dir, servers: wanted, log: (l) => process.stderr.write(`[stack] ${l}\n`) });
   Object.assign(process.env, stackEnv(stack));
   (globalThis as { __floodgateStack?: { dir: string; owned: boolean } }).__floodgateStack = { dir, owned };

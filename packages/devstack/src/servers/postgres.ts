@@ -53,6 +53,18 @@ function serverUser(): { uid: number; gid: number } | undefined {
   }
 }
 
+/** The postgres user must be able to reach its data folder through every parent folder. */
+function assertReachable(dir: string, user: { uid: number; gid: number } | undefined): void {
+  if (!user) return;
+  for (let d = path.dirname(dir); ; d = path.dirname(d)) {
+    const st = fs.statSync(d, { throwIfNoEntry: false });
+    if (st && st.uid !== user.uid && (st.mode & 0o001) === 0) {
+      throw new StackError(`PostgreSQL runs as the postgres user, which cannot enter ${d} (mode ${(st.mode & 0o777).toString(8)})`, `chmod o+x ${d}, or choose a state folder elsewhere (FLOODGATE_STATE_DIR)`);
+    }
+    if (d === path.dirname(d)) return;
+  }
+}
+
 function chownTree(dir: string, user: { uid: number; gid: number } | undefined): void {
   if (!user) return;
   fs.chownSync(dir, user.uid, user.gid);
@@ -99,6 +111,7 @@ export const postgresServer: ServerModule<PostgresState> = {
     } else {
       fs.rmSync(ctx.dir, { recursive: true, force: true });
       fs.mkdirSync(runDir, { recursive: true });
+      assertReachable(ctx.dir, user);
       fs.chmodSync(ctx.dir, 0o755);
       state = {
         version,
