@@ -1,0 +1,55 @@
+# Floodgate's front door. `make help` lists every target.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+NODE_VERSION := 24.21.0
+CACHE := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/floodgate
+export PATH := $(CACHE)/node-$(NODE_VERSION)/bin:$(CACHE)/tools/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+export NODE_OPTIONS := --disable-warning=TimeoutNegativeWarning
+STACK := tsx packages/devstack/src/cli.ts
+
+.PHONY: help bootstrap tools demo test lint format typecheck up down status env migrate clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+bootstrap: ## Install what is missing: Debian packages, Node 24, npm packages (once; fast after)
+	@scripts/bootstrap.sh >/dev/null
+
+tools: ## Build the Go tools (helm, kubeconform, etcd, kube-apiserver) into the user cache
+	@scripts/go-tools.sh
+
+demo: bootstrap ## Start the local stack, apply the schema, and show what runs where
+	@$(STACK) up
+	@eval "$$($(STACK) env)" && npm run --silent migrate
+	@echo; echo "The stack runs in the background. 'make status' shows it, 'make down' stops it."
+	@echo "Point a service at it with: eval \"\$$(make -s env)\""
+
+test: ## Run every test tier against the real local stack; ends with "N passed, N failed"
+	@scripts/run-tests.sh
+
+lint: bootstrap ## ESLint, Prettier and the TypeScript type check
+	@tsc --noEmit -p . && eslint . && prettier --check .
+
+format: bootstrap ## Rewrite files with Prettier
+	@prettier --write .
+
+typecheck: bootstrap ## TypeScript, strict
+	@tsc --noEmit -p .
+
+up: bootstrap ## Start the local stack (Kafka, PostgreSQL primary + replica, Redis) on free loopback ports
+	@$(STACK) up $(if $(SERVERS),--servers $(SERVERS))
+
+down: ## Stop the local stack, leaving no process behind
+	@$(STACK) down
+
+status: ## What runs where, and whether it answers
+	@$(STACK) status
+
+env: ## Shell exports that point the services at the local stack
+	@$(STACK) env
+
+migrate: ## Apply database migrations to the local stack's primary
+	@eval "$$($(STACK) env)" && npm run --silent migrate
+
+clean: down ## Stop the stack and remove local state (.floodgate/)
+	@rm -rf .floodgate
