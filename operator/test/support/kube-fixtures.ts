@@ -1,0 +1,61 @@
+/** Test fixtures against the real local kube-apiserver: the CRD installed, a fresh namespace, a Deployment. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { ApiextensionsV1Api, AppsV1Api, CoreV1Api, KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { parse } from 'yaml';
+import { repoRoot } from '@floodgate/devstack';
+
+export const crdFile = () => path.join(repoRoot(), 'charts', 'floodgate', 'crds', 'lagscalers.floodgate.dev.yaml');
+
+export function adminKubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(process.env.KUBECONFIG!);
+  return kc;
+}
+
+/** Creates (or updates) the LagScaler CRD and waits until it is Established. */
+export async function installCrd(kc: KubeConfig): Promise<void> {
+  const api = kc.makeApiClient(ApiextensionsV1Api);
+  const crd = parse(fs.readFileSync(crdFile(), 'utf8')) as V1CustomResourceDefinition;
+  const name = crd.metadata!.name!;
+  try {
+    const existing = await api.readCustomResourceDefinition({ name });
+    crd.metadata!.resourceVersion = existing.metadata!.resourceVersion;
+    await api.replaceCustomResourceDefinition({ name, body: crd });
+  } catch (err) {
+    if ((err as { code?: number }).code !== 404) throw err;
+    await api.createCustomResourceDefinition({ body: crd });
+  }
+  for (let i = 0; i < 100; i++) {
+    const got = await api.readCustomResourceDefinition({ name });
+    if (got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`CRD ${name} was not Established after 10 s`);
+}
+
+let counter = 0;
+export async function freshNamespace(kc: KubeConfig, prefix: string): Promise<string> {
+  const name = `${prefix}-${Date.now().toString(36)}-${counter++}`.slice(0, 63);
+  await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });
+  return name;
+}
+
+export async function createDeployment(kc: KubeConfig, namespace: string, name: string, replicas: number): Promise<void> {
+  await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
+    namespace,
+    body: {
+      metadata: { name },
+      spec: {
+        replicas,
+        selector: { matchLabels: { app: name } },
+        template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'worker', image: 'floodgate/worker' }] } },
+      },
+    },
+  });
+}
+
+export async function deploymentReplicas(kc: KubeConfig, namespace: string, name: string): Promise<number | undefined> {
+  const scale = await kc.makeApiClient(AppsV1Api).readNamespacedDeploymentScale({ namespace, name });
+  return scale.spec?.replicas;
+}
