@@ -43,8 +43,14 @@ export PATH="$NODE_DIR/bin:$PATH"
 stamp=node_modules/.floodgate-lock-hash
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  log "installing npm dependencies (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm install` from the lockfile rather than `npm ci`: the registry reachable here serves
+  # only the Linux builds of platform packages (@swc/core-darwin-* answer 404), so the lock
+  # cannot list the others and `npm ci`'s sync check refuses it. In CI a changed lock fails.
+  log "installing npm dependencies from package-lock.json"
+  npm install --no-audit --no-fund --loglevel=error >&2
+  if [ "${CI:-}" = true ] && command -v git >/dev/null && ! git diff --quiet -- package-lock.json 2>/dev/null; then
+    die "package-lock.json is out of date with package.json: run npm install and commit the lock"
+  fi
   echo "$want" > "$stamp"
 fi
 echo "$NODE_DIR/bin"
