@@ -1,0 +1,122 @@
+/**
+ * Builds the running API from its configuration: creates every client once (Kafka producer
+ * and admin, PostgreSQL pools, Redis), wires the app, listens, and shuts down in order
+ * (stop accepting, finish requests, flush the producer, close clients) within a bound.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Redis from 'ioredis';
+import { Kafka, logLevel, type KafkaConfig, type Producer } from 'kafkajs';
+import { createLogger, kafkaConnection, topicNames, type Logger } from '@floodgate/config';
+import { DeviceCache } from '@floodgate/cache';
+import { createPools } from '@floodgate/db';
+import { createApp } from './app';
+import { ApiKeyVerifier } from './auth/api-keys';
+import { JwtVerifier } from './auth/jwt-verifier';
+import { BatchingProducer } from './batching-producer';
+import type { ApiConfig } from './config';
+import { DependencyMonitor } from './dependency-monitor';
+import { createMetrics, type ApiMetrics } from './metrics';
+import { RateLimiter } from './rate-limit';
+
+export interface RunningApi {
+  server: http.Server;
+  port: number;
+  url: string;
+  metrics: ApiMetrics;
+  /** Graceful shutdown; resolves when everything is closed or the bound has passed. */
+  shutdown(reason?: string): Promise<void>;
+}
+
+export async function startApi(cfg: ApiConfig, logger: Logger = createLogger('floodgate-api', cfg.LOG_LEVEL)): Promise<RunningApi> {
+  const metrics = createMetrics();
+  // The shared settings' SASL union is wider than kafkajs's discriminated one; the values are the same.
+  const kafka = new Kafka({ ...(kafkaConnection(cfg) as KafkaConfig), logLevel: logLevel.NOTHING });
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const admin = kafka.admin();
+  const pools = createPools(cfg, 'floodgate-api');
+  // No offline queue: while Redis is down commands fail at once, so reads fall back to the
+  // replica and rate limiting to the local limiter instead of waiting.
+  const redis = new Redis(cfg.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1000, lazyConnect: false });
+  redis.on('error', () => undefined); // reconnects on its own; the monitor reports the state
+
+  let shuttingDown = false;
+  const topic = topicNames(cfg.KAFKA_TOPIC_PREFIX).events;
+  const batching = new BatchingProducer(
+    producer,
+    {
+      topic,
+      lingerMs: cfg.INGEST_LINGER_MS,
+      maxBatchMessages: cfg.INGEST_MAX_BATCH_MESSAGES,
+      maxInflightEvents: cfg.INGEST_MAX_INFLIGHT_EVENTS,
+      ackTimeoutMs: cfg.INGEST_ACK_TIMEOUT_MS,
+      maxConcurrentSends: cfg.INGEST_MAX_CONCURRENT_SENDS,
+    },
+    metrics,
+    logger,
+  );
+  // Kafka may be down at start: the producer connects in the background and ingest answers 503 meanwhile
+  // (sendBatch connects lazily too, so the first send after an outage reconnects).
+  producer.connect().catch((err: Error) => logger.warn({ err: err.message }, 'Kafka producer not connected yet; ingest answers 503 until it is'));
+  admin.connect().catch(() => undefined);
+
+  const monitor = new DependencyMonitor(DependencyMonitor.probesFor({ admin, primary: pools.primary, replica: pools.replica, redis }), metrics, cfg.DEPENDENCY_PROBE_INTERVAL_MS);
+  monitor.start();
+
+  const app = createApp({
+    logger,
+    metrics,
+    jwt: new JwtVerifier({
+      secret: cfg.JWT_SECRET,
+      jwksUrl: cfg.JWT_JWKS_URL,
+      issuer: cfg.JWT_ISSUER,
+      audience: cfg.JWT_AUDIENCE,
+      algorithms: cfg.JWT_ALGORITHMS,
+      clockToleranceSeconds: cfg.JWT_CLOCK_TOLERANCE_SECONDS,
+      cacheMaxEntries: cfg.JWT_CACHE_MAX_ENTRIES,
+    }),
+    apiKeys: new ApiKeyVerifier(pools.primary, cfg.API_KEY_CACHE_TTL_MS),
+    rateLimiter: new RateLimiter(redis, cfg.RATE_LIMIT_PER_MINUTE, cfg.REDIS_KEY_PREFIX, metrics, logger),
+    producer: batching,
+    primary: pools.primary,
+    replica: pools.replica,
+    cache: new DeviceCache(redis, cfg.REDIS_KEY_PREFIX),
+    monitor,
+    cacheFillTtlMs: cfg.CACHE_FILL_TTL_MS,
+    retryAfterSeconds: cfg.RETRY_AFTER_SECONDS,
+    trustProxyHops: cfg.TRUST_PROXY_HOPS,
+    isShuttingDown: () => shuttingDown,
+  });
+
+  const server = http.createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 65_000 }, app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(cfg.PORT, cfg.HOST, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  logger.info({ port, topic }, 'API listening');
+
+  let closing: Promise<void> | undefined;
+  const shutdown = (reason = 'shutdown') => {
+    closing ??= (async () => {
+      shuttingDown = true;
+      logger.info({ reason }, 'shutting down: no new connections, draining requests');
+      const bound = new Promise<void>((resolve) => setTimeout(resolve, cfg.SHUTDOWN_TIMEOUT_MS).unref());
+      const orderly = (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        await closed;
+        await batching.close();
+        await Promise.allSettled([producer.disconnect(), admin.disconnect(), monitor.stop()]);
+        await Promise.allSettled([pools.end(), redis.quit()]);
+      })();
+      await Promise.race([orderly, bound]);
+      server.closeAllConnections();
+      redis.disconnect();
+      logger.info('shut down');
+    })();
+    return closing;
+  };
+
+  return { server, port, url: `http://127.0.0.1:${port}`, metrics, shutdown };
+}

@@ -1,0 +1,155 @@
+/**
+ * Coalesces the messages of concurrent requests into one kafkajs sendBatch per short
+ * window (KafkaJS has no linger.ms, tulios/kafkajs#1157), so throughput does not hinge
+ * on one broker round trip per request. A request's promise settles only when Kafka has
+ * acknowledged (acks=all) its messages. Memory is bounded: past the in-flight budget,
+ * or while a request would wait longer than the ack timeout, callers get an
+ * IngestUnavailableError and answer 503.
+ */
+import type { Producer } from 'kafkajs';
+import type { EventMessage } from '@floodgate/events';
+import type { Logger } from '@floodgate/config';
+import type { ApiMetrics } from './metrics';
+
+export interface BatchingProducerOptions {
+  topic: string;
+  lingerMs: number;
+  maxBatchMessages: number;
+  maxInflightEvents: number;
+  ackTimeoutMs: number;
+  maxConcurrentSends: number;
+}
+
+/**
+ * `written: 'no'` means the events were never handed to Kafka; `'unknown'` means they
+ * may still land (a timeout or an error after sending): the client retries with the
+ * same eventIds and the worker dedupes (DESIGN.md, "Three outcomes").
+ */
+export class IngestUnavailableError extends Error {
+  constructor(
+    message: string,
+    readonly written: 'no' | 'unknown',
+    override readonly cause?: unknown,
+  ) {
+    super(message);
+    this.name = 'IngestUnavailableError';
+  }
+}
+
+interface Pending {
+  messages: EventMessage[];
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+export class BatchingProducer {
+  private queue: Pending[] = [];
+  private queuedMessages = 0;
+  private inflight = 0;
+  private sending = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly idle = new Set<() => void>();
+  /** Time of the last acknowledged send and of the last failure, for /healthz. */
+  lastAckAt = 0;
+  lastErrorAt = 0;
+
+  constructor(
+    private readonly producer: Producer,
+    private readonly opts: BatchingProducerOptions,
+    private readonly metrics: ApiMetrics,
+    private readonly logger: Logger,
+  ) {}
+
+  get inflightEvents(): number {
+    return this.inflight;
+  }
+
+  /** Resolves once Kafka acknowledged every message; rejects with IngestUnavailableError otherwise. */
+  send(messages: EventMessage[]): Promise<void> {
+    if (this.closed) return Promise.reject(new IngestUnavailableError('the server is shutting down', 'no'));
+    if (this.inflight + messages.length > this.opts.maxInflightEvents) {
+      return Promise.reject(new IngestUnavailableError(`ingest is at its in-flight budget of ${this.opts.maxInflightEvents} events`, 'no'));
+    }
+    this.inflight += messages.length;
+    this.metrics.producerInflight.set(this.inflight);
+    return new Promise<void>((resolve, reject) => {
+      // The caller stops waiting after the ack timeout; the messages stay counted until Kafka settles them.
+      let settled = false;
+      const timeout = setTimeout(() => {
+        settled = true;
+        reject(new IngestUnavailableError(`Kafka did not acknowledge within ${this.opts.ackTimeoutMs} ms`, 'unknown'));
+      }, this.opts.ackTimeoutMs);
+      const done = (err?: Error) => {
+        clearTimeout(timeout);
+        if (settled) return;
+        settled = true;
+        if (err) reject(err);
+        else resolve();
+      };
+      this.queue.push({ messages, resolve: () => done(), reject: done });
+      this.queuedMessages += messages.length;
+      this.schedule();
+    });
+  }
+
+  /** Stops taking new messages and waits until everything queued or sending is settled. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.queue.length) this.flush();
+    if (this.inflight === 0) return;
+    await new Promise<void>((resolve) => this.idle.add(resolve));
+  }
+
+  private schedule(): void {
+    if (this.sending >= this.opts.maxConcurrentSends) return; // the running send's completion flushes the queue
+    if (this.queuedMessages >= this.opts.maxBatchMessages || this.opts.lingerMs === 0) {
+      this.flush();
+      return;
+    }
+    this.timer ??= setTimeout(() => this.flush(), this.opts.lingerMs);
+  }
+
+  private flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.queue.length && this.sending < this.opts.maxConcurrentSends) {
+      const batch: Pending[] = [];
+      let size = 0;
+      while (this.queue.length && (size === 0 || size + this.queue[0]!.messages.length <= this.opts.maxBatchMessages)) {
+        const next = this.queue.shift()!;
+        batch.push(next);
+        size += next.messages.length;
+      }
+      this.queuedMessages -= size;
+      void this.sendBatch(batch, size);
+    }
+  }
+
+  private async sendBatch(batch: Pending[], size: number): Promise<void> {
+    this.sending++;
+    this.metrics.ingestBatches.inc();
+    const stop = this.metrics.producerSendDuration.startTimer();
+    const messages = batch.flatMap((p) => p.messages);
+    try {
+      await this.producer.sendBatch({ acks: -1, topicMessages: [{ topic: this.opts.topic, messages }] });
+      stop();
+      this.lastAckAt = Date.now();
+      for (const p of batch) p.resolve();
+    } catch (err) {
+      this.lastErrorAt = Date.now();
+      this.logger.warn({ err: (err as Error).message, events: size }, 'Kafka send failed');
+      const failure = new IngestUnavailableError(`Kafka did not accept the events: ${(err as Error).message}`, 'unknown', err);
+      for (const p of batch) p.reject(failure);
+    } finally {
+      this.sending--;
+      this.inflight -= size;
+      this.metrics.producerInflight.set(this.inflight);
+      if (this.queue.length) this.flush(); // they already waited for this send: no extra linger
+      if (this.inflight === 0) {
+        for (const resolve of this.idle) resolve();
+        this.idle.clear();
+      }
+    }
+  }
+}

@@ -1,0 +1,31 @@
+/** Keyset pagination: an opaque cursor holding the (time, id) of the last row of a page. */
+import { z } from 'zod';
+import { ProblemError } from './problem';
+
+const cursorSchema = z.object({ t: z.iso.datetime({ offset: true }), id: z.uuid() });
+export type Cursor = z.infer<typeof cursorSchema>;
+
+export function encodeCursor(t: Date | string, id: string): string {
+  return Buffer.from(JSON.stringify({ t: new Date(t).toISOString(), id })).toString('base64url');
+}
+
+export function decodeCursor(value: string | undefined): Cursor | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return cursorSchema.parse(JSON.parse(Buffer.from(value, 'base64url').toString('utf8')));
+  } catch {
+    throw new ProblemError(400, 'validation', 'the cursor is not one this API returned', { errors: [{ pointer: '/query/cursor', message: 'invalid cursor' }] });
+  }
+}
+
+/** Parses query parameters with a schema; a bad value is a 400 naming the parameter. */
+export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> {
+  const result = schema.safeParse(query);
+  if (result.success) return result.data;
+  throw new ProblemError(400, 'validation', 'invalid query parameters', {
+    errors: result.error.issues.map((i) => ({ pointer: `/query/${i.path.join('/')}`, message: i.message })),
+  });
+}
+
+export const limitParam = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback);
+export const timeParam = () => z.iso.datetime({ offset: true, message: 'must be an RFC 3339 date-time' }).optional();

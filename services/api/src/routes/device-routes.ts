@@ -1,0 +1,98 @@
+/**
+ * Device reads: latest state from Redis, filled on a miss from a read replica through the
+ * same compare-and-set the worker uses (so a stale replica can never overwrite a newer
+ * state), and reading history from the replica with keyset pagination.
+ */
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import type pg from 'pg';
+import type { DeviceCache, DeviceState } from '@floodgate/cache';
+import { deviceIdPattern } from '@floodgate/events';
+import type { Logger } from '@floodgate/config';
+import { permissions, requireRole } from '../auth/authorize';
+import type { ApiMetrics } from '../metrics';
+import { decodeCursor, encodeCursor, limitParam, parseQuery, timeParam } from '../pagination';
+import { ProblemError } from '../problem';
+
+export interface DeviceDeps {
+  replica: pg.Pool;
+  cache: DeviceCache;
+  cacheFillTtlMs: number;
+  metrics: ApiMetrics;
+  logger: Logger;
+}
+
+export function deviceIdParam(req: Request): string {
+  const id = req.params.id;
+  if (typeof id !== 'string' || !deviceIdPattern.test(id)) throw new ProblemError(400, 'validation', 'the device id is not valid', { errors: [{ pointer: '/path/id', message: 'invalid device id' }] });
+  return id;
+}
+
+interface DeviceRow {
+  device_id: string;
+  last_event_id: string;
+  last_ts: Date;
+  metrics: Record<string, number>;
+  payload: Record<string, unknown> | null;
+  updated_at: Date;
+}
+
+const readingsQuery = z.object({ from: timeParam(), to: timeParam(), limit: limitParam(100, 1000), cursor: z.string().max(512).optional() });
+
+export function deviceRoutes(deps: DeviceDeps): Router {
+  const router = Router();
+
+  async function readCached(id: string): Promise<DeviceState | undefined> {
+    try {
+      return await deps.cache.read(id);
+    } catch (err) {
+      // Redis down: the replica still answers, a little slower.
+      deps.logger.debug({ err: (err as Error).message }, 'device cache read failed');
+      return undefined;
+    }
+  }
+
+  router.get('/v1/devices/:id', requireRole(permissions.read), async (req: Request, res: Response) => {
+    const id = deviceIdParam(req);
+    const cached = await readCached(id);
+    if (cached) {
+      deps.metrics.cacheRequests.inc({ result: 'hit' });
+      res.setHeader('X-Cache', 'hit');
+      res.json(cached);
+      return;
+    }
+    deps.metrics.cacheRequests.inc({ result: 'miss' });
+    const { rows } = await deps.replica.query<DeviceRow>('SELECT device_id, last_event_id, last_ts, metrics, payload, updated_at FROM devices WHERE device_id = $1', [id]);
+    const row = rows[0];
+    if (!row) throw new ProblemError(404, 'notFound', `no state for device ${id} yet`);
+    const state: DeviceState = { deviceId: row.device_id, eventId: row.last_event_id, ts: row.last_ts.toISOString(), metrics: row.metrics, updatedAt: row.updated_at.toISOString() };
+    if (row.payload) state.payload = row.payload;
+    await deps.cache.writeIfNewer(state, deps.cacheFillTtlMs).catch((err: Error) => deps.logger.debug({ err: err.message }, 'device cache fill failed'));
+    res.setHeader('X-Cache', 'miss');
+    res.json(state);
+  });
+
+  router.get('/v1/devices/:id/readings', requireRole(permissions.read), async (req: Request, res: Response) => {
+    const id = deviceIdParam(req);
+    const q = parseQuery(readingsQuery, req.query);
+    const cursor = decodeCursor(q.cursor);
+    const params: unknown[] = [id];
+    const where = ['device_id = $1'];
+    if (q.from) where.push(`ts >= $${params.push(q.from)}`);
+    if (q.to) where.push(`ts < $${params.push(q.to)}`);
+    if (cursor) where.push(`(ts, event_id) < ($${params.push(cursor.t)}, $${params.push(cursor.id)}::uuid)`);
+    const { rows } = await deps.replica.query<{ event_id: string; ts: Date; metrics: Record<string, number>; payload: Record<string, unknown> | null }>(
+      `SELECT event_id, ts, metrics, payload FROM readings WHERE ${where.join(' AND ')} ORDER BY ts DESC, event_id DESC LIMIT $${params.push(q.limit + 1)}`,
+      params,
+    );
+    const page = rows.slice(0, q.limit);
+    const last = page.at(-1);
+    res.json({
+      deviceId: id,
+      readings: page.map((r) => ({ eventId: r.event_id, ts: r.ts.toISOString(), metrics: r.metrics, ...(r.payload ? { payload: r.payload } : {}) })),
+      nextCursor: rows.length > q.limit && last ? encodeCursor(last.ts, last.event_id) : null,
+    });
+  });
+
+  return router;
+}

@@ -1,0 +1,25 @@
+/**
+ * W3C trace context for the ingest span: continue the caller's `traceparent` when it
+ * sends a valid one, otherwise start a trace, so every Kafka message carries headers the
+ * worker (and Jaeger, once the OpenTelemetry SDK is wired in) can join.
+ */
+import crypto from 'node:crypto';
+
+const traceparentPattern = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+export interface TraceContext {
+  traceId: string;
+  spanId: string;
+  headers: Record<string, string>;
+}
+
+export function ingestTraceContext(incoming: string | undefined, tracestate: string | undefined): TraceContext {
+  const match = incoming ? traceparentPattern.exec(incoming.trim()) : null;
+  const valid = match && !/^0+$/.test(match[1]!) && !/^0+$/.test(match[2]!);
+  const traceId = valid ? match[1]! : crypto.randomBytes(16).toString('hex');
+  const flags = valid ? match[3]! : '01';
+  const spanId = crypto.randomBytes(8).toString('hex');
+  const headers: Record<string, string> = { traceparent: `00-${traceId}-${spanId}-${flags}` };
+  if (valid && tracestate && tracestate.length <= 512) headers.tracestate = tracestate;
+  return { traceId, spanId, headers };
+}
