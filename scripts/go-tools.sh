@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the Go tools the project needs (helm, kubeconform, etcd, kube-apiserver)
+# Builds the Go tools the project needs (helm, kubeconform, etcd, kube-apiserver, jaeger)
 # through the Go module proxy, once per version, into the user's cache folder.
 # Usage: scripts/go-tools.sh [tool ...]   (default: all). Prints the bin folder.
 set -euo pipefail
@@ -9,6 +9,9 @@ HELM_VERSION=v3.21.4
 KUBECONFORM_VERSION=v0.7.0
 ETCD_VERSION=v3.6.16
 KUBE_VERSION=1.34.4
+# Jaeger v2.13.0 is tagged v1.76.0 in Go (the module path has no /v2); the proxy here
+# answers no commit queries, so the tag it is.
+JAEGER_VERSION=v1.76.0
 
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-trimpath GOPROXY="${GOPROXY:-https://proxy.golang.org}"
 mkdir -p "$TOOLS_DIR/bin"
@@ -80,15 +83,29 @@ build_kube_apiserver() {
   install_bin kube-apiserver "v$KUBE_VERSION" "$tmp/kube-apiserver"; rm -rf "$tmp"
 }
 
+# Jaeger's go.mod at v1.76.0 replaces sarama; `go install` refuses that, so a wrapper
+# module repeats the one replace and builds the jaeger (v2, all-in-one capable) binary.
+build_jaeger() {
+  have jaeger "$JAEGER_VERSION" && return
+  log "building jaeger $JAEGER_VERSION (= Jaeger v2.13.0; first time only, 10-15 minutes on 2 cores)"
+  local tmp; tmp=$(mktemp -d)
+  ( cd "$tmp" && go mod init local/jaegerbin >/dev/null 2>&1 \
+    && go mod edit -replace=github.com/Shopify/sarama=github.com/Shopify/sarama@v1.33.0 \
+    && go get "github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION" \
+    && go build -o "$tmp/jaeger" github.com/jaegertracing/jaeger/cmd/jaeger )
+  install_bin jaeger "$JAEGER_VERSION" "$tmp/jaeger"; rm -rf "$tmp"
+}
+
 need_go
-tools=("$@"); [ ${#tools[@]} -eq 0 ] && tools=(helm kubeconform etcd kube-apiserver)
+tools=("$@"); [ ${#tools[@]} -eq 0 ] && tools=(helm kubeconform etcd kube-apiserver jaeger)
 for t in "${tools[@]}"; do
   case "$t" in
     helm) build_helm ;;
     kubeconform) build_kubeconform ;;
     etcd) build_etcd ;;
     kube-apiserver) build_kube_apiserver ;;
-    *) log "unknown tool: $t (known: helm kubeconform etcd kube-apiserver)"; exit 2 ;;
+    jaeger) build_jaeger ;;
+    *) log "unknown tool: $t (known: helm kubeconform etcd kube-apiserver jaeger)"; exit 2 ;;
   esac
 done
 echo "$TOOLS_DIR/bin"
