@@ -8,8 +8,6 @@
 {{- define "floodgate-kafka.fullname" -}}
 {{- if .Values.fullnameOverride }}
 {{- .Values.fullnameOverride | trunc 40 | trimSuffix "-" }}
-{{- else if hasSuffix "kafka" .Release.Name }}
-{{- .Release.Name | trunc 40 | trimSuffix "-" }}
 {{- else }}
 {{- printf "%s-kafka" .Release.Name | trunc 40 | trimSuffix "-" }}
 {{- end }}

@@ -8,8 +8,6 @@
 {{- define "floodgate-postgres.fullname" -}}
 {{- if .Values.fullnameOverride }}
 {{- .Values.fullnameOverride | trunc 40 | trimSuffix "-" }}
-{{- else if hasSuffix "postgres" .Release.Name }}
-{{- .Release.Name | trunc 40 | trimSuffix "-" }}
 {{- else }}
 {{- printf "%s-postgres" .Release.Name | trunc 40 | trimSuffix "-" }}
 {{- end }}

@@ -88,10 +88,11 @@ topologySpreadConstraints:
 {{- if not .Values.database.secret }}{{ fail "database.secret is required: a Secret with the database user's username and password (CloudNativePG: <cluster>-app)" }}{{ end }}
 {{- if not .Values.redis.host }}{{ fail "redis.host is required: the Redis service name" }}{{ end }}
 {{- if ne .Values.kafka.sasl.mechanism "none" }}
-{{- range $c := list "api" "worker" "operator" }}
+{{- range $c := list "api" "worker" }}
 {{- $u := index $.Values.kafka.sasl $c }}
 {{- if or (not $u.username) (not $u.secret) }}{{ fail (printf "kafka.sasl.%s.username and kafka.sasl.%s.secret are required when kafka.sasl.mechanism is %s" $c $c $.Values.kafka.sasl.mechanism) }}{{ end }}
 {{- end }}
+{{- if and $.Values.operator.enabled $.Values.worker.lagScaler.enabled (not $.Values.kafka.sasl.operator.secret) }}{{ fail (printf "kafka.sasl.operator.secret is required when kafka.sasl.mechanism is %s: a Secret with the operator's Kafka username and password (the LagScaler reads lag with it)" $.Values.kafka.sasl.mechanism) }}{{ end }}
 {{- end }}
 {{- if and (has .Values.database.sslMode (list "verify-ca" "verify-full")) (not .Values.database.caSecret) }}{{ fail (printf "database.caSecret is required with database.sslMode=%s (CloudNativePG: <cluster>-ca)" .Values.database.sslMode) }}{{ end }}
 {{- if and .Values.notifier.enabled (not .Values.notifier.webhookSecret) }}{{ fail "notifier.webhookSecret is required when notifier.enabled: a Secret with the HMAC key that signs webhook bodies" }}{{ end }}
