@@ -32,7 +32,13 @@ export async function startApi(cfg: ApiConfig, logger: Logger = createLogger('fl
   const metrics = createMetrics();
   // The shared settings' SASL union is wider than kafkajs's discriminated one; the values are the same.
   const kafka = new Kafka({ ...(kafkaConnection(cfg) as KafkaConfig), logLevel: logLevel.NOTHING });
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    // Unlimited retries keep idempotence sound; a short ceiling on the backoff makes ingest recover within seconds of Kafka returning.
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 2000 },
+  });
   const admin = kafka.admin();
   const pools = createPools(cfg, 'floodgate-api');
   // No offline queue: while Redis is down commands fail at once, so reads fall back to the
@@ -74,6 +80,7 @@ export async function startApi(cfg: ApiConfig, logger: Logger = createLogger('fl
       algorithms: cfg.JWT_ALGORITHMS,
       clockToleranceSeconds: cfg.JWT_CLOCK_TOLERANCE_SECONDS,
       cacheMaxEntries: cfg.JWT_CACHE_MAX_ENTRIES,
+      jwksCooldownMs: cfg.JWT_JWKS_COOLDOWN_MS,
     }),
     apiKeys: new ApiKeyVerifier(pools.primary, cfg.API_KEY_CACHE_TTL_MS),
     rateLimiter: new RateLimiter(redis, cfg.RATE_LIMIT_PER_MINUTE, cfg.REDIS_KEY_PREFIX, metrics, logger),

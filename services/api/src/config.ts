@@ -17,6 +17,8 @@ export const apiConfigSchema = z
     /** Production: the identity provider's JWKS (RS256/ES256/EdDSA keys, cached and rotated). */
     JWT_JWKS_URL: z.url().optional(),
     JWT_ISSUER: z.string().min(1).default('floodgate'),
+    /** After fetching the JWKS, wait this long before refetching for an unknown `kid` (key rotation). */
+    JWT_JWKS_COOLDOWN_MS: env.int(30_000, 0),
     JWT_AUDIENCE: z.string().min(1).default('floodgate-api'),
     /** Pinned algorithms; default HS256 with JWT_SECRET and RS256,ES256,EdDSA with JWT_JWKS_URL. */
     JWT_ALGORITHMS: env

@@ -17,6 +17,7 @@ export interface JwtVerifierOptions {
   algorithms?: string[] | undefined;
   clockToleranceSeconds: number;
   cacheMaxEntries: number;
+  jwksCooldownMs?: number;
   now?: () => number;
 }
 
@@ -39,7 +40,7 @@ export class JwtVerifier {
     this.symmetric = opts.secret ? algorithms.filter((a) => a === 'HS256') : [];
     this.asymmetric = opts.jwksUrl ? algorithms.filter((a) => a !== 'HS256') : [];
     if (opts.secret) this.secret = new TextEncoder().encode(opts.secret);
-    if (opts.jwksUrl) this.jwks = createRemoteJWKSet(new URL(opts.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5000 });
+    if (opts.jwksUrl) this.jwks = createRemoteJWKSet(new URL(opts.jwksUrl), { cooldownDuration: opts.jwksCooldownMs ?? 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5000 });
   }
 
   async verify(token: string): Promise<Principal> {
