@@ -45,6 +45,14 @@ export async function startApi(cfg: ApiConfig, logger: Logger = createLogger('fl
   // replica and rate limiting to the local limiter instead of waiting.
   const redis = new Redis(cfg.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1000, lazyConnect: false });
   redis.on('error', () => undefined); // reconnects on its own; the monitor reports the state
+  // Wait briefly for Redis so the first requests are limited in Redis, not locally; start degraded if it is down.
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 3000);
+    redis.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 
   let shuttingDown = false;
   const topic = topicNames(cfg.KAFKA_TOPIC_PREFIX).events;

@@ -93,7 +93,7 @@ export function createApp(deps: AppDeps): Express {
     const bodyError = err as { type?: string; status?: number; expose?: boolean; message?: string };
     if (bodyError.type === 'entity.too.large') return sendProblem(res, 413, 'payloadTooLarge', 'the body is larger than 1 MiB; split the batch');
     if (bodyError.type === 'request.aborted' || bodyError.type === 'request.size.invalid') return sendProblem(res, 400, 'malformedBody', 'the body was not received completely');
-    if (bodyError.type === 'encoding.unsupported' || bodyError.type === 'charset.unsupported') return sendProblem(res, 415, 'unsupportedMediaType', 'only identity or gzip-free UTF-8 JSON bodies are accepted');
+    if (bodyError.type === 'encoding.unsupported' || bodyError.type === 'charset.unsupported') return sendProblem(res, 415, 'unsupportedMediaType', 'the body must be UTF-8 JSON, uncompressed or gzip, deflate or br encoded');
     if (typeof bodyError.status === 'number' && bodyError.status >= 400 && bodyError.status < 500 && bodyError.expose) {
       return sendProblem(res, bodyError.status, 'malformedBody', bodyError.message ?? 'bad request');
     }
