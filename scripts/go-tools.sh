@@ -12,6 +12,10 @@ KUBE_VERSION=1.34.4
 # Jaeger v2.13.0 is tagged v1.76.0 in Go (the module path has no /v2); the proxy here
 # answers no commit queries, so the tag it is.
 JAEGER_VERSION=v1.76.0
+# terraform 1.8.5 is the newest tag whose go.mod has no replace directives.
+TERRAFORM_VERSION=v1.8.5
+# skaffold 2.13.2 is the newest tag whose go.mod has no replace directives.
+SKAFFOLD_VERSION=v2.13.2
 
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-trimpath GOPROXY="${GOPROXY:-https://proxy.golang.org}"
 mkdir -p "$TOOLS_DIR/bin"
@@ -99,6 +103,22 @@ build_jaeger() {
   install_bin jaeger "$JAEGER_VERSION" "$tmp/jaeger"; rm -rf "$tmp"
 }
 
+build_terraform() {
+  have terraform "$TERRAFORM_VERSION" && return
+  log "building terraform $TERRAFORM_VERSION (first time only, 5-8 minutes)"
+  local tmp; tmp=$(mktemp -d)
+  GOBIN="$tmp" go install -ldflags "-X github.com/hashicorp/terraform/version.dev=no" "github.com/hashicorp/terraform@$TERRAFORM_VERSION"
+  install_bin terraform "$TERRAFORM_VERSION" "$tmp/terraform"; rm -rf "$tmp"
+}
+
+build_skaffold() {
+  have skaffold "$SKAFFOLD_VERSION" && return
+  log "building skaffold $SKAFFOLD_VERSION (first time only, 10-15 minutes)"
+  local tmp; tmp=$(mktemp -d)
+  GOBIN="$tmp" go install "github.com/GoogleContainerTools/skaffold/v2/cmd/skaffold@$SKAFFOLD_VERSION"
+  install_bin skaffold "$SKAFFOLD_VERSION" "$tmp/skaffold"; rm -rf "$tmp"
+}
+
 need_go
 tools=("$@"); [ ${#tools[@]} -eq 0 ] && tools=(helm kubeconform etcd kube-apiserver jaeger)
 for t in "${tools[@]}"; do
@@ -108,7 +128,9 @@ for t in "${tools[@]}"; do
     etcd) build_etcd ;;
     kube-apiserver) build_kube_apiserver ;;
     jaeger) build_jaeger ;;
-    *) log "unknown tool: $t (known: helm kubeconform etcd kube-apiserver jaeger)"; exit 2 ;;
+    terraform) build_terraform ;;
+    skaffold) build_skaffold ;;
+    *) log "unknown tool: $t (known: helm kubeconform etcd kube-apiserver jaeger terraform skaffold)"; exit 2 ;;
   esac
 done
 echo "$TOOLS_DIR/bin"
