@@ -6,7 +6,8 @@
 import path from 'node:path';
 import { runner } from 'node-pg-migrate';
 
-export const migrationsDir = path.join(__dirname, '..', 'migrations');
+/** The SQL files; FLOODGATE_MIGRATIONS_DIR points elsewhere (the worker image copies them beside its bundle). */
+export const migrationsDir = process.env.FLOODGATE_MIGRATIONS_DIR ?? path.join(__dirname, '..', 'migrations');
 
 export interface MigrateOptions {
   databaseUrl: string;
