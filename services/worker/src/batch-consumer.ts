@@ -1,0 +1,147 @@
+/**
+ * The consumption loop: kafkajs eachBatch with manual offset resolution. Per partition batch: decode (poison goes
+ * to the DLQ), one transaction for the valid events, then the DLQ, then the cache, and only then resolve and commit
+ * the offsets. Transient faults pause the partition and retry the whole batch with backoff (every step is
+ * idempotent), heartbeating so the group keeps the member; nothing is dead-lettered while a fault lasts.
+ */
+import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
+import type { Logger } from '@floodgate/config';
+import { decodeEventMessage, headerNames } from '@floodgate/events';
+import { backoffDelay, sleep, type BackoffPolicy } from './backoff';
+import type { CacheUpdater } from './cache-updater';
+import type { DeadLetter, DeadLetterQueue } from './dead-letter';
+import { classifyError } from './error-classifier';
+import type { AlertPublisher } from './alert-publisher';
+import type { WorkerMetrics } from './metrics';
+import type { IncomingEvent, ReadingWriter, WriteResult } from './reading-writer';
+
+export interface BatchHandlerDeps {
+  writer: ReadingWriter;
+  cache: CacheUpdater;
+  dlq: DeadLetterQueue;
+  publisher: AlertPublisher;
+  metrics: WorkerMetrics;
+  log: Logger;
+  backoff: BackoffPolicy;
+  /** Aborted on shutdown: cuts a backoff sleep short. */
+  signal: AbortSignal;
+}
+
+interface Decoded extends IncomingEvent {
+  message: KafkaMessage;
+}
+
+/** Longest single sleep between heartbeats while backing off (well under the 30 s session timeout). */
+const HEARTBEAT_SLICE_MS = 2000;
+
+function ingestTime(message: KafkaMessage): number | undefined {
+  const raw = message.headers?.[headerNames.ingestTime];
+  const ms = Number((Array.isArray(raw) ? raw[0] : raw)?.toString());
+  return Number.isFinite(ms) && ms > 0 ? ms : undefined;
+}
+
+export class BatchHandler {
+  constructor(private readonly deps: BatchHandlerDeps) {}
+
+  readonly eachBatch = async (payload: EachBatchPayload): Promise<void> => {
+    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale, pause } = payload;
+    const { metrics, log } = this.deps;
+    if (batch.messages.length === 0) return;
+    const started = Date.now();
+    metrics.batchSize.observe(batch.messages.length);
+
+    const valid: Decoded[] = [];
+    const letters: DeadLetter[] = [];
+    for (const message of batch.messages) {
+      try {
+        const event = decodeEventMessage(message.value, message.headers);
+        event.eventId = event.eventId.toLowerCase(); // uuid order in PostgreSQL = lower-case hex order in the cache
+        valid.push({ event, ingestTimeMs: ingestTime(message), message });
+      } catch (err) {
+        const c = classifyError(err);
+        letters.push({ message, sourceTopic: batch.topic, sourcePartition: batch.partition, error: (err as Error).message, errorClass: c.reason, attempts: 1 });
+      }
+    }
+
+    const deadLettered = new Set<string>();
+    let attempt = 0;
+    let resume: (() => void) | undefined;
+    try {
+      for (;;) {
+        // Shutting down or the partition was re-seeked: leave the batch unresolved; it is redelivered from the
+        // last committed offset, and whatever this attempt committed to the database is deduplicated then.
+        if (!isRunning() || isStale()) return;
+        try {
+          await this.process(batch.topic, batch.partition, valid, letters, deadLettered);
+          break;
+        } catch (err) {
+          attempt += 1;
+          const c = classifyError(err);
+          metrics.retries.inc({ reason: c.reason });
+          const delay = backoffDelay(attempt, this.deps.backoff);
+          log.warn(
+            { topic: batch.topic, partition: batch.partition, firstOffset: batch.firstOffset(), attempt, reason: c.reason, delayMs: delay, err: (err as Error).message },
+            'batch failed with a transient fault; partition paused, retrying',
+          );
+          // Stop fetching this partition while it cannot make progress (others keep going).
+          resume ??= pause();
+          for (let left = delay; left > 0 && isRunning(); left -= HEARTBEAT_SLICE_MS) {
+            await sleep(Math.min(left, HEARTBEAT_SLICE_MS), this.deps.signal);
+            await heartbeat(); // throws on a rebalance: kafkajs rejoins and restarts from committed offsets
+          }
+        }
+      }
+    } finally {
+      resume?.();
+    }
+
+    resolveOffset(batch.lastOffset());
+    await commitOffsetsIfNecessary();
+    metrics.batchDuration.observe((Date.now() - started) / 1000);
+    if (attempt > 0) log.info({ topic: batch.topic, partition: batch.partition, attempts: attempt + 1 }, 'batch succeeded after retries');
+  };
+
+  /** One attempt at a batch. Throws on a transient fault; every step is safe to repeat. */
+  private async process(topic: string, partition: number, valid: Decoded[], poison: DeadLetter[], deadLettered: Set<string>): Promise<void> {
+    const { writer, cache, dlq, publisher, metrics } = this.deps;
+    const letters = [...poison];
+    const results: WriteResult[] = [];
+    if (valid.length > 0) {
+      try {
+        results.push(await writer.write(valid));
+      } catch (err) {
+        if (classifyError(err).class !== 'permanent') throw err;
+        // Some event is unacceptable to the database (e.g. a \u0000 in jsonb): write one by one to find it, so
+        // only that event is dead-lettered and the rest of the batch is stored.
+        for (const one of valid) {
+          try {
+            results.push(await writer.write([one]));
+          } catch (e) {
+            const c = classifyError(e);
+            if (c.class !== 'permanent') throw e;
+            letters.push({ message: one.message, sourceTopic: topic, sourcePartition: partition, error: (e as Error).message, errorClass: c.reason, attempts: 1 });
+          }
+        }
+      }
+    }
+    for (const r of results) {
+      metrics.eventsProcessed.inc({ outcome: 'stored' }, r.stored);
+      metrics.eventsProcessed.inc({ outcome: 'duplicate' }, r.duplicates);
+      for (const a of r.alerts) metrics.alertTransitions.inc({ kind: a.kind, severity: a.severity });
+    }
+    for (const v of valid) if (v.ingestTimeMs !== undefined && results[0]) metrics.endToEndLatency.observe(Math.max(0, results[0].committedAt - v.ingestTimeMs) / 1000);
+
+    // A retry of this batch (say the cache was down) must not dead-letter the same message twice.
+    const unsent = letters.filter((l) => !deadLettered.has(l.message.offset));
+    if (unsent.length > 0) {
+      await dlq.send(unsent);
+      for (const l of unsent) deadLettered.add(l.message.offset);
+      metrics.dlqMessages.inc({ topic: dlq.topic }, unsent.length);
+      metrics.eventsProcessed.inc({ outcome: 'dead_lettered' }, unsent.length);
+      this.deps.log.warn({ topic, partition, count: unsent.length, offsets: unsent.map((l) => l.message.offset), reasons: [...new Set(unsent.map((l) => l.errorClass))] }, 'dead-lettered messages');
+    }
+    await cache.write(results.flatMap((r) => r.deviceStates));
+    if (results.some((r) => r.alerts.length > 0)) void publisher.drain();
+  }
+}
+

@@ -1,0 +1,132 @@
+/**
+ * Makes a batch of events durable in one PostgreSQL transaction on the primary: set-based insert of the readings
+ * (UNNEST, duplicates skipped by the primary key), the devices' latest state moved forward only by a newer
+ * (event time, event id), and alert evaluation over the readings that were new. Returns what changed, read back
+ * inside the transaction, so the cache is written with exactly what the database holds.
+ */
+import type pg from 'pg';
+import type { DeviceState } from '@floodgate/cache';
+import type { DeviceEvent } from '@floodgate/events';
+import type { AlertRule } from './alert-engine';
+import { compareEventOrder } from './alert-engine';
+import { applyAlerts, type AlertMessage } from './alert-store';
+
+export interface IncomingEvent {
+  event: DeviceEvent;
+  /** From the floodgate-ingest-time header (ms), when present. */
+  ingestTimeMs?: number;
+}
+
+export interface WriteResult {
+  stored: number;
+  duplicates: number;
+  /** The database's latest state of every device in the batch, after this transaction. */
+  deviceStates: DeviceState[];
+  alerts: AlertMessage[];
+  /** Commit time (ms), for end-to-end latency. */
+  committedAt: number;
+}
+
+const INSERT_READINGS = `
+INSERT INTO readings (device_id, event_id, ts, metrics, payload, ingested_at)
+SELECT * FROM unnest($1::text[], $2::uuid[], $3::timestamptz[], $4::jsonb[], $5::jsonb[], $6::timestamptz[])
+ON CONFLICT DO NOTHING
+RETURNING device_id, event_id::text`;
+
+// One row per device (its newest event in the batch), sorted by device id so concurrent transactions lock in the
+// same order. The WHERE orders states by (event time, event id), exactly as the cache's compare-and-set does.
+const UPSERT_DEVICES = `
+INSERT INTO devices AS d (device_id, last_event_id, last_ts, metrics, payload)
+SELECT * FROM unnest($1::text[], $2::uuid[], $3::timestamptz[], $4::jsonb[], $5::jsonb[])
+ON CONFLICT (device_id) DO UPDATE
+   SET last_event_id = excluded.last_event_id, last_ts = excluded.last_ts, metrics = excluded.metrics,
+       payload = excluded.payload, updated_at = now()
+ WHERE (excluded.last_ts, excluded.last_event_id) > (d.last_ts, d.last_event_id)`;
+
+const READ_DEVICES = `
+SELECT device_id, last_event_id::text, last_ts, metrics, payload, updated_at FROM devices WHERE device_id = ANY($1::text[])`;
+
+export interface ReadingWriterHooks {
+  /** Called after COMMIT, before anything else happens (the crash-consistency test kills the process here). */
+  afterCommit?: () => void;
+}
+
+export class ReadingWriter {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly rules: () => Promise<AlertRule[]>,
+    private readonly hooks: ReadingWriterHooks = {},
+  ) {}
+
+  async write(batch: IncomingEvent[]): Promise<WriteResult> {
+    // The same event twice in one batch (a producer retry) counts once; keep the first.
+    const unique = new Map<string, IncomingEvent>();
+    for (const e of batch) {
+      const key = `${e.event.deviceId}\u0000${e.event.eventId}`;
+      if (!unique.has(key)) unique.set(key, e);
+    }
+    const events = [...unique.values()];
+    const rules = await this.rules();
+    const client = await this.pool.connect();
+    let released = false;
+    try {
+      await client.query('BEGIN');
+      const inserted = await client.query<{ device_id: string; event_id: string }>(INSERT_READINGS, [
+        events.map((e) => e.event.deviceId),
+        events.map((e) => e.event.eventId),
+        events.map((e) => e.event.ts),
+        events.map((e) => JSON.stringify(e.event.metrics)),
+        events.map((e) => (e.event.payload === undefined ? null : JSON.stringify(e.event.payload))),
+        events.map((e) => (e.ingestTimeMs === undefined ? null : new Date(e.ingestTimeMs).toISOString())),
+      ]);
+      const newKeys = new Set(inserted.rows.map((r) => `${r.device_id}\u0000${r.event_id}`));
+
+      const newest = new Map<string, DeviceEvent>();
+      for (const { event } of events) {
+        const seen = newest.get(event.deviceId);
+        if (!seen || compareEventOrder(event, seen) > 0) newest.set(event.deviceId, event);
+      }
+      const latest = [...newest.values()].sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : 0));
+      await client.query(UPSERT_DEVICES, [
+        latest.map((e) => e.deviceId),
+        latest.map((e) => e.eventId),
+        latest.map((e) => e.ts),
+        latest.map((e) => JSON.stringify(e.metrics)),
+        latest.map((e) => (e.payload === undefined ? null : JSON.stringify(e.payload))),
+      ]);
+
+      const fresh = events.filter((e) => newKeys.has(`${e.event.deviceId}\u0000${e.event.eventId}`)).map((e) => e.event);
+      const alerts = await applyAlerts(client, rules, fresh);
+
+      const states = await client.query<{ device_id: string; last_event_id: string; last_ts: Date; metrics: Record<string, number>; payload: Record<string, unknown> | null; updated_at: Date }>(
+        READ_DEVICES,
+        [latest.map((e) => e.deviceId)],
+      );
+      await client.query('COMMIT');
+      const committedAt = Date.now();
+      this.hooks.afterCommit?.();
+      return {
+        stored: newKeys.size,
+        duplicates: batch.length - newKeys.size,
+        deviceStates: states.rows.map((r) => ({
+          deviceId: r.device_id,
+          eventId: r.last_event_id,
+          ts: r.last_ts.toISOString(),
+          metrics: r.metrics,
+          ...(r.payload ? { payload: r.payload } : {}),
+          updatedAt: r.updated_at.toISOString(),
+        })),
+        alerts,
+        committedAt,
+      };
+    } catch (err) {
+      // A connection that failed mid-transaction is destroyed rather than returned to the pool.
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release(err as Error);
+      released = true;
+      throw err;
+    } finally {
+      if (!released) client.release();
+    }
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * Wires the `consume` subcommand: creates the clients once (Kafka, PostgreSQL primary, Redis), the pieces that use
+ * them, the consumer group and the ops port, and stops them in order on shutdown.
+ */
+import { Kafka, logLevel, type KafkaConfig, type logCreator } from 'kafkajs';
+import Redis from 'ioredis';
+import { createLogger, kafkaConnection, topicNames, type Logger } from '@floodgate/config';
+import { createPools } from '@floodgate/db';
+import { DeviceCache } from '@floodgate/cache';
+import { AlertPublisher } from './alert-publisher';
+import { AlertRuleSource } from './alert-store';
+import { BatchHandler } from './batch-consumer';
+import { CacheUpdater } from './cache-updater';
+import type { WorkerConfig } from './config';
+import { DeadLetterQueue } from './dead-letter';
+import { startOpsServer } from './http-server';
+import { createWorkerMetrics } from './metrics';
+import { ReadingWriter } from './reading-writer';
+
+export interface RunningWorker {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** kafkajs logs through our JSON logger (warn and up), so its messages are not lost or printed as plain text. */
+export function kafkaLogCreator(log: Logger): logCreator {
+  return () =>
+    ({ level, log: entry }) => {
+      const { message, timestamp: _t, logger: _l, ...rest } = entry as { message: string; [k: string]: unknown };
+      if (level <= logLevel.ERROR) log.error({ kafka: rest }, message);
+      else if (level <= logLevel.WARN) log.warn({ kafka: rest }, message);
+    };
+}
+
+export async function startWorker(cfg: WorkerConfig, log: Logger = createLogger('worker', cfg.LOG_LEVEL)): Promise<RunningWorker> {
+  const topics = topicNames(cfg.KAFKA_TOPIC_PREFIX);
+  const metrics = createWorkerMetrics();
+  const kafka = new Kafka({ ...(kafkaConnection(cfg) as KafkaConfig), logLevel: logLevel.WARN, logCreator: kafkaLogCreator(log) });
+  // One connection per concurrently processed partition, plus the outbox drain and the rule refresh.
+  const pools = createPools({ ...cfg, DATABASE_POOL_MAX: Math.max(cfg.DATABASE_POOL_MAX, cfg.WORKER_PARTITIONS_CONCURRENTLY + 2) }, 'floodgate-worker');
+  // maxRetriesPerRequest: a command fails fast while Redis is down, and the batch backs off (not the client).
+  const redis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: false });
+  redis.on('error', () => undefined); // reconnects by itself; faults surface as failed commands, which are retried
+
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const consumer = kafka.consumer({
+    groupId: cfg.WORKER_GROUP_ID,
+    allowAutoTopicCreation: false,
+    maxBytesPerPartition: cfg.WORKER_MAX_BYTES_PER_PARTITION,
+    sessionTimeout: 30000,
+    heartbeatInterval: 3000,
+  });
+
+  let commits = 0;
+  const rules = new AlertRuleSource(pools.primary, cfg.ALERT_RULES_REFRESH_MS);
+  const writer = new ReadingWriter(pools.primary, () => rules.current(), {
+    afterCommit:
+      cfg.WORKER_CRASH_AFTER_DB_COMMITS > 0
+        ? () => {
+            if (++commits >= cfg.WORKER_CRASH_AFTER_DB_COMMITS) {
+              log.warn({ commits }, 'WORKER_CRASH_AFTER_DB_COMMITS reached: killing the process before the offset commit');
+              process.kill(process.pid, 'SIGKILL');
+            }
+          }
+        : undefined,
+  });
+  const publisher = new AlertPublisher(pools.primary, producer, topics.alerts, metrics, log);
+  const shutdown = new AbortController();
+  const handler = new BatchHandler({
+    writer,
+    cache: new CacheUpdater(new DeviceCache(redis, cfg.CACHE_KEY_PREFIX), cfg.CACHE_TTL_SECONDS * 1000, metrics),
+    dlq: new DeadLetterQueue(producer, topics.eventsDlq),
+    publisher,
+    metrics,
+    log,
+    backoff: { baseMs: cfg.WORKER_RETRY_BASE_MS, maxMs: cfg.WORKER_RETRY_MAX_MS },
+    signal: shutdown.signal,
+  });
+
+  let joined = false;
+  let stopping = false;
+  consumer.on(consumer.events.GROUP_JOIN, (e) => {
+    joined = true;
+    log.info({ memberId: e.payload.memberId, assigned: e.payload.memberAssignment }, 'joined the consumer group');
+  });
+  consumer.on(consumer.events.REBALANCING, () => log.info('consumer group rebalancing'));
+  consumer.on(consumer.events.CRASH, (e) => {
+    joined = false;
+    log.error({ err: e.payload.error.message, restart: e.payload.restart }, 'consumer crashed');
+  });
+
+  const ops = await startOpsServer({
+    port: cfg.HTTP_PORT,
+    registry: metrics.registry,
+    readiness: () => ({ ready: joined && !stopping, details: { joined, stopping } }),
+  });
+
+  await producer.connect();
+  await consumer.connect();
+  await consumer.subscribe({ topic: topics.events, fromBeginning: true });
+  await consumer.run({
+    autoCommit: true,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: cfg.WORKER_PARTITIONS_CONCURRENTLY,
+    eachBatch: handler.eachBatch,
+  });
+  publisher.start(cfg.ALERT_OUTBOX_INTERVAL_MS);
+  void publisher.drain(); // transitions left by a previous process
+  // Keep future reading partitions ready (the migration made the first ones; this runs daily while the worker lives).
+  const ensurePartitions = () =>
+    pools.primary.query('SELECT floodgate_ensure_reading_partitions()').catch((err: Error) => log.warn({ err: err.message }, 'could not ensure reading partitions'));
+  void ensurePartitions();
+  const partitionTimer = setInterval(() => void ensurePartitions(), 24 * 3600 * 1000);
+  partitionTimer.unref();
+  log.info({ topic: topics.events, groupId: cfg.WORKER_GROUP_ID, httpPort: ops.port }, 'worker consuming');
+
+  return {
+    port: ops.port,
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      clearInterval(partitionTimer);
+      shutdown.abort();
+      // disconnect() waits for the batch in flight (it finishes or is abandoned unresolved), commits the resolved
+      // offsets and leaves the group, so the partitions move to another worker at once.
+      await consumer.disconnect().catch((err: Error) => log.warn({ err: err.message }, 'consumer disconnect failed'));
+      await publisher.stop();
+      await producer.disconnect().catch(() => undefined);
+      await pools.end().catch(() => undefined);
+      redis.disconnect();
+      await ops.close();
+      log.info('worker stopped');
+    },
+  };
+}
