@@ -74,7 +74,11 @@ export async function startApi(cfg: ApiConfig, logger: Logger = createLogger('fl
   producer.connect().catch((err: Error) => logger.warn({ err: err.message }, 'Kafka producer not connected yet; ingest answers 503 until it is'));
   admin.connect().catch(() => undefined);
 
-  const monitor = new DependencyMonitor(DependencyMonitor.probesFor({ admin, primary: pools.primary, replica: pools.replica, redis }), metrics, cfg.DEPENDENCY_PROBE_INTERVAL_MS);
+  const monitor = new DependencyMonitor(
+    DependencyMonitor.probesFor({ admin, primary: pools.primary, replica: pools.replica, redis }),
+    metrics,
+    cfg.DEPENDENCY_PROBE_INTERVAL_MS,
+  );
   monitor.start();
 
   const app = createApp({

@@ -72,7 +72,15 @@ export function createApp(deps: AppDeps): Express {
   });
 
   const document = openApiDocument();
-  app.use(healthRoutes({ monitor: deps.monitor, metrics: deps.metrics, isShuttingDown: deps.isShuttingDown, openapi: () => document, producerInflight: () => deps.producer.inflightEvents }));
+  app.use(
+    healthRoutes({
+      monitor: deps.monitor,
+      metrics: deps.metrics,
+      isShuttingDown: deps.isShuttingDown,
+      openapi: () => document,
+      producerInflight: () => deps.producer.inflightEvents,
+    }),
+  );
 
   app.use('/v1', authenticate(deps.jwt, deps.apiKeys), deps.rateLimiter.middleware());
   app.use(ingestRoutes({ producer: deps.producer, metrics: deps.metrics, retryAfterSeconds: deps.retryAfterSeconds }));
@@ -92,8 +100,10 @@ export function createApp(deps: AppDeps): Express {
     if (err instanceof ProblemError) return sendProblem(res, err.status, err.kind, err.detail, err.extensions, err.headers);
     const bodyError = err as { type?: string; status?: number; expose?: boolean; message?: string };
     if (bodyError.type === 'entity.too.large') return sendProblem(res, 413, 'payloadTooLarge', 'the body is larger than 1 MiB; split the batch');
-    if (bodyError.type === 'request.aborted' || bodyError.type === 'request.size.invalid') return sendProblem(res, 400, 'malformedBody', 'the body was not received completely');
-    if (bodyError.type === 'encoding.unsupported' || bodyError.type === 'charset.unsupported') return sendProblem(res, 415, 'unsupportedMediaType', 'the body must be UTF-8 JSON, uncompressed or gzip, deflate or br encoded');
+    if (bodyError.type === 'request.aborted' || bodyError.type === 'request.size.invalid')
+      return sendProblem(res, 400, 'malformedBody', 'the body was not received completely');
+    if (bodyError.type === 'encoding.unsupported' || bodyError.type === 'charset.unsupported')
+      return sendProblem(res, 415, 'unsupportedMediaType', 'the body must be UTF-8 JSON, uncompressed or gzip, deflate or br encoded');
     if (typeof bodyError.status === 'number' && bodyError.status >= 400 && bodyError.status < 500 && bodyError.expose) {
       return sendProblem(res, bodyError.status, 'malformedBody', bodyError.message ?? 'bad request');
     }

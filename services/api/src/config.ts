@@ -21,10 +21,7 @@ export const apiConfigSchema = z
     JWT_JWKS_COOLDOWN_MS: env.int(30_000, 0),
     JWT_AUDIENCE: z.string().min(1).default('floodgate-api'),
     /** Pinned algorithms; default HS256 with JWT_SECRET and RS256,ES256,EdDSA with JWT_JWKS_URL. */
-    JWT_ALGORITHMS: env
-      .list()
-      .pipe(z.array(jwtAlgorithm).min(1))
-      .optional(),
+    JWT_ALGORITHMS: env.list().pipe(z.array(jwtAlgorithm).min(1)).optional(),
     JWT_CLOCK_TOLERANCE_SECONDS: env.int(30, 0, 300),
     /** Verified tokens are cached until they expire; this bounds the cache. */
     JWT_CACHE_MAX_ENTRIES: env.int(10000, 0, 1_000_000),

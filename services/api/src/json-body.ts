@@ -18,7 +18,10 @@ declare module 'express-serve-static-core' {
 
 function isJsonContentType(header: string | undefined): boolean {
   if (!header) return false;
-  const [type, ...params] = header.toLowerCase().split(';').map((s) => s.trim());
+  const [type, ...params] = header
+    .toLowerCase()
+    .split(';')
+    .map((s) => s.trim());
   if (type !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(type ?? '')) return false;
   const charset = params.find((p) => p.startsWith('charset='));
   return !charset || charset.replace(/^charset="?|"?$/g, '') === 'utf-8';
@@ -45,7 +48,8 @@ export function jsonBody() {
       } catch (parseError) {
         return next(new ProblemError(400, 'malformedBody', `the body is not valid JSON: ${(parseError as Error).message.slice(0, 200)}`));
       }
-      if (jsonDepth(value) > limits.maxJsonDepth) return next(new ProblemError(400, 'validation', `the body is nested deeper than ${limits.maxJsonDepth} levels`));
+      if (jsonDepth(value) > limits.maxJsonDepth)
+        return next(new ProblemError(400, 'validation', `the body is nested deeper than ${limits.maxJsonDepth} levels`));
       res.locals.json = value;
       next();
     });

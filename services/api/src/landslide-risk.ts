@@ -31,7 +31,14 @@ export const thresholds: Record<IdThreshold['id'], IdThreshold> = {
     maxHours: 1000,
     source: 'Guzzetti et al. (2008), Landslides 5:3-17, global ID threshold I = 2.20 D^-0.44',
   },
-  'caine-1980': { id: 'caine-1980', a: 14.82, b: 0.39, minHours: 0.167, maxHours: 500, source: 'Caine (1980), Geografiska Annaler A 62:23-27, I = 14.82 D^-0.39' },
+  'caine-1980': {
+    id: 'caine-1980',
+    a: 14.82,
+    b: 0.39,
+    minHours: 0.167,
+    maxHours: 500,
+    source: 'Caine (1980), Geografiska Annaler A 62:23-27, I = 14.82 D^-0.39',
+  },
 };
 
 export interface RainSample {

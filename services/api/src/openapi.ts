@@ -12,9 +12,19 @@ const jsonSchema = (schema: z.ZodType, io: 'input' | 'output' = 'input') => {
 const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
 const json = (description: string, schema: Record<string, unknown> = { type: 'object' }) => ({ description, content: { 'application/json': { schema } } });
 const secured = { security: [{ bearer: [] }, { apiKey: [] }] };
-const authErrors = { '401': problem('Missing or invalid credentials'), '403': problem('The role may not do this'), '429': problem('Rate limit reached (Retry-After, RateLimit-* headers)') };
+const authErrors = {
+  '401': problem('Missing or invalid credentials'),
+  '403': problem('The role may not do this'),
+  '429': problem('Rate limit reached (Retry-After, RateLimit-* headers)'),
+};
 const idParam = (description: string) => ({ name: 'id', in: 'path', required: true, description, schema: { type: 'string' } });
-const query = (name: string, schema: Record<string, unknown>, description?: string) => ({ name, in: 'query', required: false, schema, ...(description ? { description } : {}) });
+const query = (name: string, schema: Record<string, unknown>, description?: string) => ({
+  name,
+  in: 'query',
+  required: false,
+  schema,
+  ...(description ? { description } : {}),
+});
 
 export function openApiDocument() {
   const event = jsonSchema(eventSchema);
@@ -28,7 +38,12 @@ export function openApiDocument() {
       },
       schemas: {
         Event: event,
-        EventBatch: { type: 'object', additionalProperties: false, required: ['events'], properties: { events: { type: 'array', minItems: 1, maxItems: limits.maxBatchEvents, items: { $ref: '#/components/schemas/Event' } } } },
+        EventBatch: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['events'],
+          properties: { events: { type: 'array', minItems: 1, maxItems: limits.maxBatchEvents, items: { $ref: '#/components/schemas/Event' } } },
+        },
         AlertRule: jsonSchema(alertRuleSchema),
         PredictionRequest: jsonSchema(predictionRequestSchema),
         Problem: {
@@ -41,7 +56,10 @@ export function openApiDocument() {
             detail: { type: 'string' },
             instance: { type: 'string' },
             requestId: { type: 'string' },
-            errors: { type: 'array', items: { type: 'object', properties: { index: { type: 'integer' }, pointer: { type: 'string' }, message: { type: 'string' } } } },
+            errors: {
+              type: 'array',
+              items: { type: 'object', properties: { index: { type: 'integer' }, pointer: { type: 'string' }, message: { type: 'string' } } },
+            },
           },
         },
       },
@@ -56,7 +74,10 @@ export function openApiDocument() {
             content: { 'application/json': { schema: { oneOf: [{ $ref: '#/components/schemas/Event' }, { $ref: '#/components/schemas/EventBatch' }] } } },
           },
           responses: {
-            '202': json('Durable in Kafka', { type: 'object', properties: { accepted: { type: 'integer' }, eventIds: { type: 'array', items: { type: 'string', format: 'uuid' } } } }),
+            '202': json('Durable in Kafka', {
+              type: 'object',
+              properties: { accepted: { type: 'integer' }, eventIds: { type: 'array', items: { type: 'string', format: 'uuid' } } },
+            }),
             '400': problem('Invalid body; `errors` lists each bad index'),
             '413': problem(`Body larger than ${limits.maxBodyBytes} bytes`),
             '415': problem('Not application/json'),
@@ -114,7 +135,12 @@ export function openApiDocument() {
         get: { summary: 'List alert rules', ...secured, responses: { '200': json('Rules'), ...authErrors } },
       },
       '/v1/alert-rules/{id}': {
-        get: { summary: 'One alert rule', ...secured, parameters: [idParam('Rule id (UUID)')], responses: { '200': json('The rule'), '404': problem('No such rule'), ...authErrors } },
+        get: {
+          summary: 'One alert rule',
+          ...secured,
+          parameters: [idParam('Rule id (UUID)')],
+          responses: { '200': json('The rule'), '404': problem('No such rule'), ...authErrors },
+        },
         put: {
           summary: 'Create or replace an alert rule (admin)',
           ...secured,
@@ -122,7 +148,12 @@ export function openApiDocument() {
           requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/AlertRule' } } } },
           responses: { '200': json('Replaced'), '201': json('Created'), '400': problem('Invalid rule'), '409': problem('Name taken'), ...authErrors },
         },
-        delete: { summary: 'Delete an alert rule (admin)', ...secured, parameters: [idParam('Rule id (UUID)')], responses: { '204': { description: 'Deleted' }, '404': problem('No such rule'), ...authErrors } },
+        delete: {
+          summary: 'Delete an alert rule (admin)',
+          ...secured,
+          parameters: [idParam('Rule id (UUID)')],
+          responses: { '204': { description: 'Deleted' }, '404': problem('No such rule'), ...authErrors },
+        },
       },
       '/v1/predictions': {
         post: {
@@ -133,7 +164,9 @@ export function openApiDocument() {
         },
       },
       '/healthz': { get: { summary: 'Liveness, with dependency probe results', responses: { '200': json('Alive') } } },
-      '/readyz': { get: { summary: 'Readiness of this process (not of its dependencies)', responses: { '200': json('Ready'), '503': problem('Shutting down') } } },
+      '/readyz': {
+        get: { summary: 'Readiness of this process (not of its dependencies)', responses: { '200': json('Ready'), '503': problem('Shutting down') } },
+      },
       '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'Prometheus text format', content: { 'text/plain': {} } } } } },
       '/openapi.json': { get: { summary: 'This document', responses: { '200': json('OpenAPI 3.1') } } },
     },

@@ -35,7 +35,14 @@ export class ProblemError extends Error {
   }
 }
 
-export function sendProblem(res: Response, status: number, kind: ProblemKind, detail: string, extensions: Record<string, unknown> = {}, headers: Record<string, string> = {}): void {
+export function sendProblem(
+  res: Response,
+  status: number,
+  kind: ProblemKind,
+  detail: string,
+  extensions: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): void {
   const { type, title } = problemTypes[kind];
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   const requestId = res.getHeader('x-request-id');

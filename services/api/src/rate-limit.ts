@@ -116,7 +116,11 @@ export class RateLimiter {
 
   async take(principalKey: string): Promise<RateDecision> {
     try {
-      const [allowed, remaining, reset] = await this.redis.floodgateRateWindow(`${this.prefix}:ratelimit:${principalKey}`, String(windowSeconds), String(this.limit));
+      const [allowed, remaining, reset] = await this.redis.floodgateRateWindow(
+        `${this.prefix}:ratelimit:${principalKey}`,
+        String(windowSeconds),
+        String(this.limit),
+      );
       this.setDegraded(false);
       return { allowed: allowed === 1, remaining, resetSeconds: Math.max(1, reset) };
     } catch (err) {
@@ -136,7 +140,13 @@ export class RateLimiter {
         res.setHeader('RateLimit-Reset', String(decision.resetSeconds));
         if (decision.allowed) return next();
         next(
-          new ProblemError(429, 'rateLimited', `at most ${this.limit} requests per minute per principal; retry in ${decision.resetSeconds} s`, {}, { 'Retry-After': String(decision.resetSeconds) }),
+          new ProblemError(
+            429,
+            'rateLimited',
+            `at most ${this.limit} requests per minute per principal; retry in ${decision.resetSeconds} s`,
+            {},
+            { 'Retry-After': String(decision.resetSeconds) },
+          ),
         );
       } catch (err) {
         next(err);

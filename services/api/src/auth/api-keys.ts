@@ -28,14 +28,10 @@ export function generateApiKey(): { key: string; prefix: string } {
 /** Creates a key and stores its hash; the key itself is returned once and never stored. */
 export async function createApiKey(db: pg.Pool, input: { name: string; subject: string; role: Role; expiresAt?: Date }): Promise<MintedApiKey> {
   const { key, prefix } = generateApiKey();
-  const { rows } = await db.query<{ id: string }>('INSERT INTO api_keys (prefix, key_hash, name, subject, role, expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id', [
-    prefix,
-    hashApiKey(key),
-    input.name,
-    input.subject,
-    input.role,
-    input.expiresAt ?? null,
-  ]);
+  const { rows } = await db.query<{ id: string }>(
+    'INSERT INTO api_keys (prefix, key_hash, name, subject, role, expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id',
+    [prefix, hashApiKey(key), input.name, input.subject, input.role, input.expiresAt ?? null],
+  );
   return { id: rows[0]!.id, key, prefix };
 }
 

@@ -47,7 +47,8 @@ export function requireRole(allowed: readonly Role[]) {
   return (_req: Request, res: Response, next: NextFunction): void => {
     const principal = res.locals.principal;
     if (!principal) return next(new ProblemError(401, 'unauthenticated', 'authentication is required', {}, challenge));
-    if (!allowed.includes(principal.role)) return next(new ProblemError(403, 'forbidden', `the role ${principal.role} may not do this (allowed: ${allowed.join(', ')})`));
+    if (!allowed.includes(principal.role))
+      return next(new ProblemError(403, 'forbidden', `the role ${principal.role} may not do this (allowed: ${allowed.join(', ')})`));
     next();
   };
 }

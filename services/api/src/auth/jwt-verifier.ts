@@ -40,7 +40,12 @@ export class JwtVerifier {
     this.symmetric = opts.secret ? algorithms.filter((a) => a === 'HS256') : [];
     this.asymmetric = opts.jwksUrl ? algorithms.filter((a) => a !== 'HS256') : [];
     if (opts.secret) this.secret = new TextEncoder().encode(opts.secret);
-    if (opts.jwksUrl) this.jwks = createRemoteJWKSet(new URL(opts.jwksUrl), { cooldownDuration: opts.jwksCooldownMs ?? 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5000 });
+    if (opts.jwksUrl)
+      this.jwks = createRemoteJWKSet(new URL(opts.jwksUrl), {
+        cooldownDuration: opts.jwksCooldownMs ?? 30_000,
+        cacheMaxAge: 10 * 60_000,
+        timeoutDuration: 5000,
+      });
   }
 
   async verify(token: string): Promise<Principal> {
@@ -92,7 +97,8 @@ export class JwtVerifier {
 function principalOf(payload: JWTPayload): Principal {
   const role = payload.role;
   if (!isRole(role)) throw new AuthenticationError('the token has no valid role claim (device, gateway, viewer, operator or admin)');
-  if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 128) throw new AuthenticationError('the token has no valid sub claim');
+  if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 128)
+    throw new AuthenticationError('the token has no valid sub claim');
   return { subject: payload.sub, role, via: 'jwt' };
 }
 

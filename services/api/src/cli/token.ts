@@ -49,10 +49,19 @@ async function run(argv: string[]): Promise<void> {
   });
   const [command, sub] = positionals;
   if (command === 'jwt') {
-    const cfg = parseEnv(z.object({ JWT_SECRET: z.string().min(32), JWT_ISSUER: z.string().default('floodgate'), JWT_AUDIENCE: z.string().default('floodgate-api') }));
+    const cfg = parseEnv(
+      z.object({ JWT_SECRET: z.string().min(32), JWT_ISSUER: z.string().default('floodgate'), JWT_AUDIENCE: z.string().default('floodgate-api') }),
+    );
     const ttl = Number(values.ttl ?? 3600);
     if (!Number.isInteger(ttl) || ttl <= 0) throw new UsageError('--ttl is a positive number of seconds');
-    const token = await mintToken({ secret: cfg.JWT_SECRET, issuer: cfg.JWT_ISSUER, audience: cfg.JWT_AUDIENCE, subject: required(values.sub, '--sub'), role: role(values.role), ttlSeconds: ttl });
+    const token = await mintToken({
+      secret: cfg.JWT_SECRET,
+      issuer: cfg.JWT_ISSUER,
+      audience: cfg.JWT_AUDIENCE,
+      subject: required(values.sub, '--sub'),
+      role: role(values.role),
+      ttlSeconds: ttl,
+    });
     process.stdout.write(`${token}\n`);
     return;
   }
@@ -79,7 +88,10 @@ async function run(argv: string[]): Promise<void> {
     return;
   }
   if (command === 'api-key' && sub === 'list') {
-    const rows = await withDb(async (db) => (await db.query('SELECT id, prefix, name, subject, role, created_at, expires_at, revoked_at, last_used_at FROM api_keys ORDER BY created_at')).rows);
+    const rows = await withDb(
+      async (db) =>
+        (await db.query('SELECT id, prefix, name, subject, role, created_at, expires_at, revoked_at, last_used_at FROM api_keys ORDER BY created_at')).rows,
+    );
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return;
   }

@@ -29,7 +29,8 @@ export interface AlertRow {
   acknowledged_by: string | null;
 }
 
-const columns = 'id, rule_id, device_id, metric, status, severity, opened_at, resolved_at, last_value, peak_value, last_event_id, last_event_ts, acknowledged_at, acknowledged_by';
+const columns =
+  'id, rule_id, device_id, metric, status, severity, opened_at, resolved_at, last_value, peak_value, last_event_id, last_event_ts, acknowledged_at, acknowledged_by';
 
 export function alertJson(r: AlertRow) {
   return {
@@ -61,7 +62,8 @@ const listQuery = z.object({
 
 export function uuidParam(req: Request): string {
   const id = req.params.id;
-  if (typeof id !== 'string' || !z.uuid().safeParse(id).success) throw new ProblemError(400, 'validation', 'the id must be a UUID', { errors: [{ pointer: '/path/id', message: 'must be a UUID' }] });
+  if (typeof id !== 'string' || !z.uuid().safeParse(id).success)
+    throw new ProblemError(400, 'validation', 'the id must be a UUID', { errors: [{ pointer: '/path/id', message: 'must be a UUID' }] });
   return id.toLowerCase();
 }
 

@@ -99,7 +99,9 @@ export function alertRuleRoutes(deps: AlertRuleDeps): Router {
     const id = uuidParam(req);
     const parsed = alertRuleSchema.safeParse(res.locals.json);
     if (!parsed.success) {
-      throw new ProblemError(400, 'validation', 'the alert rule is not valid', { errors: parsed.error.issues.map((i) => ({ pointer: `/${i.path.join('/')}`, message: i.message })) });
+      throw new ProblemError(400, 'validation', 'the alert rule is not valid', {
+        errors: parsed.error.issues.map((i) => ({ pointer: `/${i.path.join('/')}`, message: i.message })),
+      });
     }
     const r = parsed.data;
     try {
@@ -110,7 +112,18 @@ export function alertRuleRoutes(deps: AlertRuleDeps): Router {
            clear_threshold = EXCLUDED.clear_threshold, device_selector = EXCLUDED.device_selector, enabled = EXCLUDED.enabled,
            description = EXCLUDED.description, source = EXCLUDED.source, updated_at = now()
          RETURNING ${columns}, (xmax = 0) AS inserted`,
-        [id, r.name, r.metric, r.direction, JSON.stringify(r.levels), r.clearThreshold, r.deviceSelector ?? null, r.enabled, r.description ?? null, r.source ?? null],
+        [
+          id,
+          r.name,
+          r.metric,
+          r.direction,
+          JSON.stringify(r.levels),
+          r.clearThreshold,
+          r.deviceSelector ?? null,
+          r.enabled,
+          r.description ?? null,
+          r.source ?? null,
+        ],
       );
       const row = rows[0]!;
       res.status(row.inserted ? 201 : 200).json(ruleJson(row));

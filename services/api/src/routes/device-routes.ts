@@ -24,7 +24,8 @@ export interface DeviceDeps {
 
 export function deviceIdParam(req: Request): string {
   const id = req.params.id;
-  if (typeof id !== 'string' || !deviceIdPattern.test(id)) throw new ProblemError(400, 'validation', 'the device id is not valid', { errors: [{ pointer: '/path/id', message: 'invalid device id' }] });
+  if (typeof id !== 'string' || !deviceIdPattern.test(id))
+    throw new ProblemError(400, 'validation', 'the device id is not valid', { errors: [{ pointer: '/path/id', message: 'invalid device id' }] });
   return id;
 }
 
@@ -45,10 +46,19 @@ const readingsQuery = z.object({ from: timeParam(), to: timeParam(), limit: limi
  * and that newer state is what the caller gets.
  */
 export async function fillFromReplica(deps: DeviceDeps, id: string): Promise<DeviceState | undefined> {
-  const { rows } = await deps.replica.query<DeviceRow>('SELECT device_id, last_event_id, last_ts, metrics, payload, updated_at FROM devices WHERE device_id = $1', [id]);
+  const { rows } = await deps.replica.query<DeviceRow>(
+    'SELECT device_id, last_event_id, last_ts, metrics, payload, updated_at FROM devices WHERE device_id = $1',
+    [id],
+  );
   const row = rows[0];
   if (!row) return undefined;
-  const state: DeviceState = { deviceId: row.device_id, eventId: row.last_event_id, ts: row.last_ts.toISOString(), metrics: row.metrics, updatedAt: row.updated_at.toISOString() };
+  const state: DeviceState = {
+    deviceId: row.device_id,
+    eventId: row.last_event_id,
+    ts: row.last_ts.toISOString(),
+    metrics: row.metrics,
+    updatedAt: row.updated_at.toISOString(),
+  };
   if (row.payload) state.payload = row.payload;
   try {
     // Not written means Redis already holds a state at least as new (the worker got there first): answer with that one.

@@ -30,7 +30,8 @@ export function eventsOf(body: unknown): unknown[] {
   const events = envelope.events;
   if (!Array.isArray(events)) throw new ProblemError(400, 'validation', '"events" must be an array');
   if (events.length === 0) throw new ProblemError(400, 'validation', '"events" is empty');
-  if (events.length > limits.maxBatchEvents) throw new ProblemError(400, 'validation', `a batch holds at most ${limits.maxBatchEvents} events, this one has ${events.length}`);
+  if (events.length > limits.maxBatchEvents)
+    throw new ProblemError(400, 'validation', `a batch holds at most ${limits.maxBatchEvents} events, this one has ${events.length}`);
   return events;
 }
 

@@ -22,7 +22,9 @@ export function predictionRoutes(deps: { replica: pg.Pool }): Router {
   router.post('/v1/predictions', requireRole(permissions.read), jsonBody(), async (_req: Request, res: Response) => {
     const parsed = predictionRequestSchema.safeParse(res.locals.json);
     if (!parsed.success) {
-      throw new ProblemError(400, 'validation', 'the prediction request is not valid', { errors: parsed.error.issues.map((i) => ({ pointer: `/${i.path.join('/')}`, message: i.message })) });
+      throw new ProblemError(400, 'validation', 'the prediction request is not valid', {
+        errors: parsed.error.issues.map((i) => ({ pointer: `/${i.path.join('/')}`, message: i.message })),
+      });
     }
     const q = parsed.data;
     const asOfMs = q.asOf ? Date.parse(q.asOf) : Date.now();
@@ -35,7 +37,13 @@ export function predictionRoutes(deps: { replica: pg.Pool }): Router {
     const samples = rows.flatMap((r) => (r.v === null ? [] : [{ tsMs: r.ts.getTime(), intensityMmH: r.v }]));
     const model = thresholds[q.model];
     const assessment = assessLandslideRisk(samples, asOfMs, model);
-    res.json({ deviceId: q.deviceId, metric: q.metric, asOf: new Date(asOfMs).toISOString(), model: { id: model.id, a: model.a, b: model.b, source: model.source }, ...assessment });
+    res.json({
+      deviceId: q.deviceId,
+      metric: q.metric,
+      asOf: new Date(asOfMs).toISOString(),
+      model: { id: model.id, a: model.a, b: model.b, source: model.source },
+      ...assessment,
+    });
   });
   return router;
 }

@@ -30,7 +30,9 @@ beforeAll(async () => {
   let ready!: () => void;
   const joined = new Promise<void>((r) => (ready = r));
   consumer.on(consumer.events.GROUP_JOIN, () => ready());
-  await consumer.run({ eachMessage: async ({ message }) => void seen.push({ key: message.key!.toString(), value: message.value!.toString(), headers: headersOf(message) }) });
+  await consumer.run({
+    eachMessage: async ({ message }) => void seen.push({ key: message.key!.toString(), value: message.value!.toString(), headers: headersOf(message) }),
+  });
   await joined;
 });
 
@@ -56,7 +58,13 @@ describe('POST /v1/events makes events durable in Kafka', () => {
     expect(body.eventIds[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/); // assigned UUIDv7
 
     const message = await waitFor(() => seen.find((m) => m.key === deviceId));
-    expect(JSON.parse(message.value)).toEqual({ eventId: body.eventIds[0], deviceId, ts: '2026-11-23T09:00:00.000Z', metrics: { rain_mm_h: 12.5, soil_moisture_pct: 41 }, payload: { fw: '1.2.0' } });
+    expect(JSON.parse(message.value)).toEqual({
+      eventId: body.eventIds[0],
+      deviceId,
+      ts: '2026-11-23T09:00:00.000Z',
+      metrics: { rain_mm_h: 12.5, soil_moisture_pct: 41 },
+      payload: { fw: '1.2.0' },
+    });
     const ingestTime = Number(message.headers['floodgate-ingest-time']);
     expect(ingestTime).toBeGreaterThanOrEqual(before);
     expect(ingestTime).toBeLessThanOrEqual(Date.now());
@@ -71,7 +79,11 @@ describe('POST /v1/events makes events durable in Kafka', () => {
     const deviceId = uniqueDevice('slope');
     const token = await api.token('gw-1', 'gateway');
     const eventId = '0190d5a0-1111-7000-8000-0000000000aa';
-    const res = await fetch(`${api.url}/v1/events`, { method: 'POST', headers: bearer(token), body: JSON.stringify({ eventId, deviceId, ts: '2026-11-23T10:00:00Z', metrics: { tilt_deg: 0.4 } }) });
+    const res = await fetch(`${api.url}/v1/events`, {
+      method: 'POST',
+      headers: bearer(token),
+      body: JSON.stringify({ eventId, deviceId, ts: '2026-11-23T10:00:00Z', metrics: { tilt_deg: 0.4 } }),
+    });
     expect(res.status).toBe(202);
     expect(((await res.json()) as { eventIds: string[] }).eventIds).toEqual([eventId]);
     const message = await waitFor(() => seen.find((m) => m.key === deviceId));
@@ -106,7 +118,11 @@ describe('POST /v1/events makes events durable in Kafka', () => {
     expect(problem.errors).toEqual([expect.objectContaining({ index: 2, pointer: '/metrics/rain_mm_h' })]);
 
     // A later valid event for the same device proves the consumer is caught up; none of the bad batch may precede it.
-    const marker = await fetch(`${api.url}/v1/events`, { method: 'POST', headers: bearer(token), body: JSON.stringify({ ...good, metrics: { rain_mm_h: 99 } }) });
+    const marker = await fetch(`${api.url}/v1/events`, {
+      method: 'POST',
+      headers: bearer(token),
+      body: JSON.stringify({ ...good, metrics: { rain_mm_h: 99 } }),
+    });
     expect(marker.status).toBe(202);
     await waitFor(() => seen.find((m) => m.key === deviceId));
     expect(seen.filter((m) => m.key === deviceId).map((m) => JSON.parse(m.value).metrics.rain_mm_h)).toEqual([99]);

@@ -59,7 +59,10 @@ describe('GET /v1/devices/{id}', () => {
     const newer = { deviceId, eventId: crypto.randomUUID(), ts: '2026-11-23T09:00:00.000Z', metrics: { rain_mm_h: 30 }, updatedAt: new Date().toISOString() };
     expect(await cache.writeIfNewer(newer, 60_000)).toBe(true);
 
-    const filled = await fillFromReplica({ replica: db.replica, cache, cacheFillTtlMs: 4000, metrics: createMetrics(), logger: createLogger('test', 'silent') }, deviceId);
+    const filled = await fillFromReplica(
+      { replica: db.replica, cache, cacheFillTtlMs: 4000, metrics: createMetrics(), logger: createLogger('test', 'silent') },
+      deviceId,
+    );
     expect(filled?.eventId).toBe(newer.eventId);
     expect((await cache.read(deviceId))?.eventId).toBe(newer.eventId);
     expect(((await (await get(`/v1/devices/${deviceId}`)).json()) as { metrics: object }).metrics).toEqual({ rain_mm_h: 30 });
@@ -80,7 +83,11 @@ describe('GET /v1/devices/{id}/readings', () => {
     const deviceId = uniqueDevice('history');
     const base = Date.parse('2026-11-23T00:00:00Z');
     // 25 readings; two share a timestamp so the cursor must order by event id too.
-    const readings = Array.from({ length: 25 }, (_, i) => ({ eventId: crypto.randomUUID(), ts: new Date(base + Math.min(i, 23) * 60_000).toISOString(), metrics: { rain_mm_h: i } }));
+    const readings = Array.from({ length: 25 }, (_, i) => ({
+      eventId: crypto.randomUUID(),
+      ts: new Date(base + Math.min(i, 23) * 60_000).toISOString(),
+      metrics: { rain_mm_h: i },
+    }));
     await insertReadings(db.primary, deviceId, readings);
     await untilReplicaHas(db.replica, 'SELECT 1 FROM readings WHERE device_id = $1 HAVING count(*) = 25', [deviceId]);
 
@@ -99,7 +106,9 @@ describe('GET /v1/devices/{id}/readings', () => {
     expect(new Set(seen.map((r) => r.eventId)).size).toBe(25);
     expect(seen.map((r) => r.ts)).toEqual([...seen.map((r) => r.ts)].sort().reverse());
 
-    const window = (await (await get(`/v1/devices/${deviceId}/readings?from=2026-11-23T00:05:00Z&to=2026-11-23T00:10:00Z`)).json()) as { readings: { metrics: { rain_mm_h: number } }[] };
+    const window = (await (await get(`/v1/devices/${deviceId}/readings?from=2026-11-23T00:05:00Z&to=2026-11-23T00:10:00Z`)).json()) as {
+      readings: { metrics: { rain_mm_h: number } }[];
+    };
     expect(window.readings.map((r) => r.metrics.rain_mm_h)).toEqual([9, 8, 7, 6, 5]);
   });
 

@@ -92,7 +92,10 @@ describe('hostile or broken bodies get a clear problem, never a 5xx', () => {
       {
         eventId: fc.oneof(fc.uuid(), fc.string()),
         deviceId: fc.oneof(fc.constant(deviceId), fc.string({ maxLength: 200 })),
-        ts: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.string()),
+        ts: fc.oneof(
+          fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+          fc.string(),
+        ),
         metrics: fc.dictionary(fc.oneof(fc.constant('rain_mm_h'), fc.string({ maxLength: 70 })), metricValue, { maxKeys: 70 }),
         payload: fc.jsonValue({ maxDepth: 4 }),
       },

@@ -33,7 +33,11 @@ it('answers 503 + Retry-After while Kafka is down, never 202 for an event that i
 
   const send = async (): Promise<Outcome> => {
     const eventId = crypto.randomUUID();
-    const res = await fetch(`${api.url}/v1/events`, { method: 'POST', headers: bearer(token), body: JSON.stringify({ eventId, deviceId, ts: new Date().toISOString(), metrics: { rain_mm_h: 1 } }) });
+    const res = await fetch(`${api.url}/v1/events`, {
+      method: 'POST',
+      headers: bearer(token),
+      body: JSON.stringify({ eventId, deviceId, ts: new Date().toISOString(), metrics: { rain_mm_h: 1 } }),
+    });
     const outcome: Outcome = { eventId, status: res.status, retryAfter: res.headers.get('retry-after') };
     if (res.status === 503) {
       const problem = (await res.json()) as { written: string; type: string };

@@ -25,7 +25,12 @@ function claims(sub: string, role = 'device') {
 async function post(api: ApiUnderTest, headers: Record<string, string>, body: string) {
   const res = await fetch(`${api.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
   const text = await res.text();
-  return { status: res.status, type: res.headers.get('content-type'), body: text ? (JSON.parse(text) as { type: string; detail: string }) : undefined, www: res.headers.get('www-authenticate') };
+  return {
+    status: res.status,
+    type: res.headers.get('content-type'),
+    body: text ? (JSON.parse(text) as { type: string; detail: string }) : undefined,
+    www: res.headers.get('www-authenticate'),
+  };
 }
 
 async function expectRejected(api: ApiUnderTest, token: string, status: 401 | 403, detail: RegExp) {
@@ -58,21 +63,58 @@ afterAll(async () => {
 
 describe('HS256 tokens (local setup)', () => {
   it('accepts a valid token for its own device', async () => {
-    expect((await post(hsApi, { authorization: `Bearer ${await claims('dev-1').setExpirationTime('5m').setProtectedHeader({ alg: 'HS256' }).sign(secret)}` }, event('dev-1'))).status).toBe(202);
+    expect(
+      (
+        await post(
+          hsApi,
+          { authorization: `Bearer ${await claims('dev-1').setExpirationTime('5m').setProtectedHeader({ alg: 'HS256' }).sign(secret)}` },
+          event('dev-1'),
+        )
+      ).status,
+    ).toBe(202);
   });
 
   it('rejects an expired token', async () => {
-    await expectRejected(hsApi, await claims('dev-1').setExpirationTime(now() - 120).setProtectedHeader({ alg: 'HS256' }).sign(secret), 401, /expired/);
+    await expectRejected(
+      hsApi,
+      await claims('dev-1')
+        .setExpirationTime(now() - 120)
+        .setProtectedHeader({ alg: 'HS256' })
+        .sign(secret),
+      401,
+      /expired/,
+    );
   });
 
   it('rejects a token that is not valid yet', async () => {
-    await expectRejected(hsApi, await claims('dev-1').setNotBefore(now() + 600).setExpirationTime('20m').setProtectedHeader({ alg: 'HS256' }).sign(secret), 401, /not valid yet/);
+    await expectRejected(
+      hsApi,
+      await claims('dev-1')
+        .setNotBefore(now() + 600)
+        .setExpirationTime('20m')
+        .setProtectedHeader({ alg: 'HS256' })
+        .sign(secret),
+      401,
+      /not valid yet/,
+    );
   });
 
   it('rejects a wrong issuer and a wrong audience', async () => {
-    const wrongIss = await new SignJWT({ role: 'device' }).setSubject('dev-1').setIssuer('someone-else').setAudience(audience).setExpirationTime('5m').setProtectedHeader({ alg: 'HS256' }).sign(secret);
+    const wrongIss = await new SignJWT({ role: 'device' })
+      .setSubject('dev-1')
+      .setIssuer('someone-else')
+      .setAudience(audience)
+      .setExpirationTime('5m')
+      .setProtectedHeader({ alg: 'HS256' })
+      .sign(secret);
     await expectRejected(hsApi, wrongIss, 401, /iss/);
-    const wrongAud = await new SignJWT({ role: 'device' }).setSubject('dev-1').setIssuer(issuer).setAudience('other-api').setExpirationTime('5m').setProtectedHeader({ alg: 'HS256' }).sign(secret);
+    const wrongAud = await new SignJWT({ role: 'device' })
+      .setSubject('dev-1')
+      .setIssuer(issuer)
+      .setAudience('other-api')
+      .setExpirationTime('5m')
+      .setProtectedHeader({ alg: 'HS256' })
+      .sign(secret);
     await expectRejected(hsApi, wrongAud, 401, /aud/);
   });
 
@@ -133,7 +175,12 @@ describe('RS256 tokens from a JWKS (production setup)', () => {
 
   it('rejects a token signed by a key that is not published, even with a published kid', async () => {
     const intruder = await generateKeyPair('RS256');
-    await expectRejected(jwksApi, await claims('dev-1').setExpirationTime('5m').setProtectedHeader({ alg: 'RS256', kid: 'k1' }).sign(intruder.privateKey), 401, /signature/);
+    await expectRejected(
+      jwksApi,
+      await claims('dev-1').setExpirationTime('5m').setProtectedHeader({ alg: 'RS256', kid: 'k1' }).sign(intruder.privateKey),
+      401,
+      /signature/,
+    );
   });
 
   it('accepts a rotated key once the JWKS publishes it, without a restart', async () => {

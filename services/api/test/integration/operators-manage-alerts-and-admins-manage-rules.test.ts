@@ -64,7 +64,13 @@ describe('/v1/alert-rules', () => {
     const bad = await call('PUT', `/v1/alert-rules/${crypto.randomUUID()}`, admin, { ...rule('x'), clearThreshold: 3.5 });
     expect(bad.status).toBe(400);
     expect(bad.body.errors).toEqual([expect.objectContaining({ pointer: '/clearThreshold' })]);
-    const twice = await call('PUT', `/v1/alert-rules/${crypto.randomUUID()}`, admin, { ...rule('y'), levels: [{ severity: 'warning', threshold: 3 }, { severity: 'warning', threshold: 4 }] });
+    const twice = await call('PUT', `/v1/alert-rules/${crypto.randomUUID()}`, admin, {
+      ...rule('y'),
+      levels: [
+        { severity: 'warning', threshold: 3 },
+        { severity: 'warning', threshold: 4 },
+      ],
+    });
     expect(twice.status).toBe(400);
     const name = `dup-${crypto.randomUUID().slice(0, 8)}`;
     expect((await call('PUT', `/v1/alert-rules/${crypto.randomUUID()}`, admin, rule(name))).status).toBe(201);
@@ -88,7 +94,15 @@ describe('/v1/alerts', () => {
       const { rows } = await db.primary.query<{ id: string }>(
         `INSERT INTO alerts (rule_id, device_id, metric, status, severity, opened_at, resolved_at, last_value, peak_value, last_event_id, last_event_ts)
          VALUES ($1, $2, 'river_level_m', $3, $4, $5, $6, 3.5, 4.2, $7, $5) RETURNING id`,
-        [ruleId, deviceId, i === 2 ? 'open' : 'resolved', i === 2 ? 'critical' : 'warning', `2026-11-23T0${i}:00:00Z`, i === 2 ? null : `2026-11-23T0${i}:30:00Z`, crypto.randomUUID()],
+        [
+          ruleId,
+          deviceId,
+          i === 2 ? 'open' : 'resolved',
+          i === 2 ? 'critical' : 'warning',
+          `2026-11-23T0${i}:00:00Z`,
+          i === 2 ? null : `2026-11-23T0${i}:30:00Z`,
+          crypto.randomUUID(),
+        ],
       );
       ids.push(rows[0]!.id);
     }

@@ -31,7 +31,10 @@ export async function startApiUnderTest(overrides: Record<string, string | undef
   for (const [k, v] of Object.entries(source)) if (v === undefined) delete source[k];
   const cfg = loadApiConfig(source);
   const api = await startApi(cfg, createLogger('floodgate-api-test', cfg.LOG_LEVEL));
-  return { ...api, token: (subject, role, ttlSeconds) => mintToken({ secret: testSecret, issuer, audience, subject, role, ...(ttlSeconds ? { ttlSeconds } : {}) }) };
+  return {
+    ...api,
+    token: (subject, role, ttlSeconds) => mintToken({ secret: testSecret, issuer, audience, subject, role, ...(ttlSeconds ? { ttlSeconds } : {}) }),
+  };
 }
 
 export function bearer(token: string, extra: Record<string, string> = {}): Record<string, string> {

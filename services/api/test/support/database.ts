@@ -26,7 +26,11 @@ export async function insertDevice(primary: pg.Pool, deviceId: string, eventId: 
   );
 }
 
-export async function insertReadings(primary: pg.Pool, deviceId: string, readings: { eventId: string; ts: string; metrics: Record<string, number> }[]): Promise<void> {
+export async function insertReadings(
+  primary: pg.Pool,
+  deviceId: string,
+  readings: { eventId: string; ts: string; metrics: Record<string, number> }[],
+): Promise<void> {
   await primary.query(
     `INSERT INTO readings (device_id, event_id, ts, metrics) SELECT $1, r.event_id, r.ts, r.metrics FROM jsonb_to_recordset($2::jsonb) AS r(event_id uuid, ts timestamptz, metrics jsonb)`,
     [deviceId, JSON.stringify(readings.map((r) => ({ event_id: r.eventId, ts: r.ts, metrics: r.metrics })))],
