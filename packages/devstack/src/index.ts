@@ -7,5 +7,8 @@ export type { PostgresState } from './servers/postgres';
 export type { KafkaState } from './servers/kafka';
 export type { RedisState } from './servers/redis';
 export type { KubeState } from './servers/kube-apiserver';
+export type { JaegerState } from './servers/jaeger';
+export { writeScrapeTargets } from './servers/prometheus';
+export type { PrometheusState, ScrapeTarget } from './servers/prometheus';
 export { freePort } from './free-port';
 export { defaultStateDir, repoRoot, cacheDir } from './paths';

@@ -7,9 +7,11 @@ import path from 'node:path';
 import { isRunning, processesMentioning } from './daemon';
 import { defaultStateDir } from './paths';
 import type { ServerModule, ServerState } from './server';
+import { jaegerServer } from './servers/jaeger';
 import { kafkaServer } from './servers/kafka';
 import { kubeServer } from './servers/kube-apiserver';
 import { postgresServer } from './servers/postgres';
+import { prometheusServer } from './servers/prometheus';
 import { redisServer } from './servers/redis';
 import { StackError } from './stack-error';
 
@@ -19,6 +21,8 @@ export const serverModules: Record<string, ServerModule<any>> = {
   postgres: postgresServer,
   redis: redisServer,
   kube: kubeServer,
+  jaeger: jaegerServer,
+  prometheus: prometheusServer,
 };
 
 export const defaultServers = ['kafka', 'postgres', 'redis'];
