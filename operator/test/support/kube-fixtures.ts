@@ -1,7 +1,18 @@
 /** Test fixtures against the real local kube-apiserver: the CRD installed, a fresh namespace, a Deployment. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ApiextensionsV1Api, AppsV1Api, CoreV1Api, KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import {
+  ApiextensionsV1Api,
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  type CoreV1Event,
+  type V1CustomResourceDefinition,
+} from '@kubernetes/client-node';
+import type { LagScaler } from '../../src/lagscaler-spec';
 import { parse } from 'yaml';
 import { repoRoot } from '@floodgate/devstack';
 
@@ -58,4 +69,53 @@ export async function createDeployment(kc: KubeConfig, namespace: string, name: 
 export async function deploymentReplicas(kc: KubeConfig, namespace: string, name: string): Promise<number | undefined> {
   const scale = await kc.makeApiClient(AppsV1Api).readNamespacedDeploymentScale({ namespace, name });
   return scale.spec?.replicas;
+}
+
+export interface LagScalerFixture {
+  name: string;
+  namespace: string;
+  target: string;
+  topic: string;
+  group: string;
+  spec?: Record<string, unknown>;
+}
+
+export async function createLagScaler(kc: KubeConfig, f: LagScalerFixture): Promise<void> {
+  await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+    group: 'floodgate.dev',
+    version: 'v1alpha1',
+    namespace: f.namespace,
+    plural: 'lagscalers',
+    body: {
+      apiVersion: 'floodgate.dev/v1alpha1',
+      kind: 'LagScaler',
+      metadata: { name: f.name },
+      spec: {
+        scaleTargetRef: { name: f.target },
+        kafka: { bootstrapServers: process.env.KAFKA_BROKERS!.split(','), consumerGroup: f.group, topics: [f.topic] },
+        maxReplicas: 20,
+        ...f.spec,
+      },
+    },
+  });
+}
+
+export async function readLagScaler(kc: KubeConfig, namespace: string, name: string): Promise<LagScaler> {
+  return (await kc
+    .makeApiClient(CustomObjectsApi)
+    .getNamespacedCustomObject({ group: 'floodgate.dev', version: 'v1alpha1', namespace, plural: 'lagscalers', name })) as LagScaler;
+}
+
+export async function patchLagScalerSpec(kc: KubeConfig, namespace: string, name: string, spec: Record<string, unknown>): Promise<void> {
+  await kc
+    .makeApiClient(CustomObjectsApi)
+    .patchNamespacedCustomObject(
+      { group: 'floodgate.dev', version: 'v1alpha1', namespace, plural: 'lagscalers', name, body: { spec } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+}
+
+export async function eventsFor(kc: KubeConfig, namespace: string, name: string): Promise<CoreV1Event[]> {
+  const list = await kc.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name},involvedObject.kind=LagScaler` });
+  return list.items;
 }
