@@ -47,8 +47,8 @@ export async function startWorker(cfg: WorkerConfig, log: Logger = createLogger(
     groupId: cfg.WORKER_GROUP_ID,
     allowAutoTopicCreation: false,
     maxBytesPerPartition: cfg.WORKER_MAX_BYTES_PER_PARTITION,
-    sessionTimeout: 30000,
-    heartbeatInterval: 3000,
+    sessionTimeout: cfg.WORKER_SESSION_TIMEOUT_MS,
+    heartbeatInterval: Math.min(3000, Math.floor(cfg.WORKER_SESSION_TIMEOUT_MS / 3)),
   });
 
   let commits = 0;

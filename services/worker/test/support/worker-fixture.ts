@@ -111,9 +111,12 @@ export async function killLeftoverWorkers(): Promise<void> {
   spawned.clear();
 }
 
-/** Starts `tsx services/worker/src/main.ts <sub>` with the stack's environment plus `env`. */
+/**
+ * Starts `node --import tsx services/worker/src/main.ts <sub>` with the stack's environment plus `env`. Node itself is
+ * the child (no wrapper), so a signal sent to it, or one it sends itself, is exactly what the test sees.
+ */
 export function spawnWorker(env: Record<string, string>, sub = 'consume'): WorkerProcess {
-  const child = spawn(path.join(repoRoot, 'node_modules', '.bin', 'tsx'), [path.join(repoRoot, 'services/worker/src/main.ts'), sub], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'services/worker/src/main.ts'), sub], {
     cwd: repoRoot,
     env: { ...process.env, NODE_OPTIONS: '--disable-warning=TimeoutNegativeWarning', HTTP_PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -171,6 +174,18 @@ export async function readingCounts(url: string): Promise<{ rows: number; distin
 
 /** Messages not yet committed by `groupId` on `topic` (high watermark minus committed offset, summed). */
 export async function uncommitted(kafka: Kafka, groupId: string, topic: string): Promise<number> {
+  // Metadata right after topic creation or a rebalance can be briefly stale ("not the leader"): ask again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await uncommittedOnce(kafka, groupId, topic);
+    } catch (err) {
+      if (attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 300 * attempt));
+    }
+  }
+}
+
+async function uncommittedOnce(kafka: Kafka, groupId: string, topic: string): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
   try {
