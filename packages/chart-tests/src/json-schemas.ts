@@ -46,7 +46,8 @@ function convertChildren(src: Schema): Schema {
 }
 
 function write(dir: string, group: string, kind: string, version: string, schema: unknown): string {
-  const file = path.join(dir, group, `${kind.toLowerCase()}_${version}.json`);
+  // kubeconform's {{.Group}} is the part of apiVersion before the slash: the version itself for the core group ("v1").
+  const file = path.join(dir, group || version, `${kind.toLowerCase()}_${version}.json`);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, JSON.stringify(schema));
   return file;

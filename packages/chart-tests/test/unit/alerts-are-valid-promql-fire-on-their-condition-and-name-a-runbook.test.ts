@@ -12,6 +12,9 @@ import { stringify } from 'yaml';
 import { render } from '../../src/charts';
 import { promtool } from '../../src/tools';
 
+// helm, kubeconform and the API server take seconds on a shared machine; jest's testTimeout is global, not per project.
+jest.setTimeout(60000);
+
 const run = promisify(execFile);
 let dir: string;
 let groups: { name: string; rules: { alert?: string; record?: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }[] }[];

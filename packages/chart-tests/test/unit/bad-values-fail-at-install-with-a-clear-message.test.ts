@@ -4,6 +4,9 @@
  */
 import { render, type ChartName } from '../../src/charts';
 
+// helm, kubeconform and the API server take seconds on a shared machine; jest's testTimeout is global, not per project.
+jest.setTimeout(60000);
+
 const cases: [ChartName, Record<string, string | number | boolean>, RegExp][] = [
   ['floodgate', { logLevel: 'loud' }, /\/logLevel.*must be one of/],
   ['floodgate', { 'kafka.sasl.mechanism': 'gssapi' }, /\/kafka\/sasl\/mechanism/],

@@ -12,6 +12,9 @@ import { schemaLocation, writeCrdSchemas } from '../../src/json-schemas';
 import { kubeconform } from '../../src/kubeconform';
 import { sharedCrdFiles } from '../../src/crds';
 
+// helm, kubeconform and the API server take seconds on a shared machine; jest's testTimeout is global, not per project.
+jest.setTimeout(60000);
+
 let dir: string;
 let rendered: Awaited<ReturnType<typeof renderAll>>;
 let customKinds: string[];

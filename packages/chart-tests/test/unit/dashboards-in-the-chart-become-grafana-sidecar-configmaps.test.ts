@@ -8,6 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { chartDir, render } from '../../src/charts';
 
+// helm, kubeconform and the API server take seconds on a shared machine; jest's testTimeout is global, not per project.
+jest.setTimeout(60000);
+
 let copy: string;
 const dashboard = { title: 'Floodgate ingest (test copy)', uid: 'floodgate-ingest-test', schemaVersion: 39, panels: [{ type: 'timeseries', title: 'Events/s' }] };
 

@@ -4,6 +4,9 @@
  */
 import { chartDir, chartNames, helm, kubeVersion, profileFiles, profiles, render, type K8sObject } from '../../src/charts';
 
+// helm, kubeconform and the API server take seconds on a shared machine; jest's testTimeout is global, not per project.
+jest.setTimeout(60000);
+
 describe.each(chartNames)('%s', (chart) => {
   test.each(profiles)('lints strictly with the %s values', async (profile) => {
     const args = ['lint', '--strict', chartDir(chart), '--kube-version', kubeVersion];

@@ -7,6 +7,9 @@
 import { renderAll, type K8sObject } from '../../src/charts';
 import { podTemplates, selects } from '../../src/pods';
 
+// helm, kubeconform and the API server take seconds on a shared machine; jest's testTimeout is global, not per project.
+jest.setTimeout(60000);
+
 let rendered: Awaited<ReturnType<typeof renderAll>>;
 beforeAll(async () => {
   rendered = await renderAll();

@@ -5,6 +5,9 @@
  */
 import { render } from '../../src/charts';
 
+// helm, kubeconform and the API server take seconds on a shared machine; jest's testTimeout is global, not per project.
+jest.setTimeout(60000);
+
 const monitoringKinds = ['ServiceMonitor', 'PodMonitor', 'PrometheusRule'];
 
 test('without the Prometheus operator no chart renders a monitoring object', async () => {

@@ -6,6 +6,9 @@
 import { render, type K8sObject } from '../../src/charts';
 import { podTemplates, selects } from '../../src/pods';
 
+// helm, kubeconform and the API server take seconds on a shared machine; jest's testTimeout is global, not per project.
+jest.setTimeout(60000);
+
 let objects: K8sObject[];
 beforeAll(async () => {
   objects = await render('floodgate', { set: { 'notifier.enabled': true, 'notifier.webhookSecret': 'hooks' } });

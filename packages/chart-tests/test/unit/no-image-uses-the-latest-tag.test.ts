@@ -2,6 +2,9 @@
 import { HelmError, render, renderAll } from '../../src/charts';
 import { allContainers, podTemplates } from '../../src/pods';
 
+// helm, kubeconform and the API server take seconds on a shared machine; jest's testTimeout is global, not per project.
+jest.setTimeout(60000);
+
 test('every container image of every chart and profile has an explicit, non-latest tag', async () => {
   const images = new Set<string>();
   for (const { objects } of await renderAll()) for (const p of podTemplates(objects)) for (const c of allContainers(p)) images.add(c.image);

@@ -5,6 +5,9 @@
  */
 import { render, type K8sObject } from '../../src/charts';
 
+// helm, kubeconform and the API server take seconds on a shared machine; jest's testTimeout is global, not per project.
+jest.setTimeout(60000);
+
 const deployment = (objects: K8sObject[], name: string) => objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name)!;
 
 test('with the LagScaler on, the worker Deployment has no replica count of its own and the LagScaler targets it', async () => {
