@@ -17,7 +17,11 @@ export type Profile = (typeof profiles)[number];
 export const kubeVersion = '1.34.4';
 
 /** Kinds the Prometheus operator serves; `helm template` only renders monitors when told they exist. */
-export const monitoringApiVersions = ['monitoring.coreos.com/v1/ServiceMonitor', 'monitoring.coreos.com/v1/PodMonitor', 'monitoring.coreos.com/v1/PrometheusRule'];
+export const monitoringApiVersions = [
+  'monitoring.coreos.com/v1/ServiceMonitor',
+  'monitoring.coreos.com/v1/PodMonitor',
+  'monitoring.coreos.com/v1/PrometheusRule',
+];
 
 export interface K8sObject {
   apiVersion: string;
@@ -67,7 +71,15 @@ export async function helm(args: string[], env: NodeJS.ProcessEnv = process.env)
 }
 
 export function templateArgs(chart: ChartName, opts: RenderOptions = {}): string[] {
-  const args = ['template', opts.release ?? 'floodgate', opts.dir ?? chartDir(chart), '--namespace', opts.namespace ?? 'floodgate', '--kube-version', kubeVersion];
+  const args = [
+    'template',
+    opts.release ?? 'floodgate',
+    opts.dir ?? chartDir(chart),
+    '--namespace',
+    opts.namespace ?? 'floodgate',
+    '--kube-version',
+    kubeVersion,
+  ];
   for (const f of [...profileFiles(chart, opts.profile ?? 'default'), ...(opts.valuesFiles ?? [])]) args.push('-f', f);
   for (const [k, v] of Object.entries(opts.set ?? {})) args.push('--set', `${k}=${v}`);
   if (opts.monitoring ?? true) for (const a of monitoringApiVersions) args.push('--api-versions', a);

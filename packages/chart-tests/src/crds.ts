@@ -9,10 +9,16 @@ export function sharedCrdDir(): string {
 
 export function sharedCrdFiles(): string[] {
   const root = sharedCrdDir();
-  if (!fs.existsSync(root)) throw new Error(`no CRDs at ${root}: set FLOODGATE_SHARED_CRDS to the folder holding strimzi/, cloudnative-pg/ and prometheus-operator/`);
+  if (!fs.existsSync(root))
+    throw new Error(`no CRDs at ${root}: set FLOODGATE_SHARED_CRDS to the folder holding strimzi/, cloudnative-pg/ and prometheus-operator/`);
   return fs
     .readdirSync(root, { withFileTypes: true })
     .filter((d) => d.isDirectory())
-    .flatMap((d) => fs.readdirSync(path.join(root, d.name)).filter((f) => f.endsWith('.yaml')).map((f) => path.join(root, d.name, f)))
+    .flatMap((d) =>
+      fs
+        .readdirSync(path.join(root, d.name))
+        .filter((f) => f.endsWith('.yaml'))
+        .map((f) => path.join(root, d.name, f)),
+    )
     .sort();
 }

@@ -94,7 +94,11 @@ export function writeBuiltInSchemas(openapiV2: Schema, dir: string): string[] {
     while (queue.length > 0) {
       const refs = new Set<string>();
       refsOf(defs[queue.pop()!], refs);
-      for (const r of refs) if (!reach.has(r)) (reach.add(r), queue.push(r));
+      for (const r of refs) {
+        if (reach.has(r)) continue;
+        reach.add(r);
+        queue.push(r);
+      }
     }
     const definitions: Schema = {};
     for (const r of reach) {

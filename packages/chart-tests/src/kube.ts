@@ -56,7 +56,9 @@ export function kubeRequest<T = any>(target: KubeTarget, method: string, path: s
       (res) => {
         let text = '';
         res.on('data', (d: Buffer) => (text += d.toString()));
-        res.on('end', () => (res.statusCode! < 300 ? resolve(text ? JSON.parse(text) : undefined) : reject(new KubeRequestError(method, path, res.statusCode!, text))));
+        res.on('end', () =>
+          res.statusCode! < 300 ? resolve(text ? JSON.parse(text) : undefined) : reject(new KubeRequestError(method, path, res.statusCode!, text)),
+        );
       },
     );
     req.on('timeout', () => req.destroy(new Error(`${method} ${path}: timed out`)));
@@ -116,7 +118,12 @@ export async function dryRunCreate(target: KubeTarget, obj: K8sObject, namespace
   return kubeRequest(target, 'POST', path, { ...obj, metadata: { ...obj.metadata, namespace } });
 }
 
-export async function getObject(target: KubeTarget, obj: Pick<K8sObject, 'apiVersion' | 'kind'>, namespace: string, name: string): Promise<K8sObject | undefined> {
+export async function getObject(
+  target: KubeTarget,
+  obj: Pick<K8sObject, 'apiVersion' | 'kind'>,
+  namespace: string,
+  name: string,
+): Promise<K8sObject | undefined> {
   try {
     return await kubeRequest(target, 'GET', `${await collectionPath(target, obj, namespace)}/${name}`);
   } catch (err) {

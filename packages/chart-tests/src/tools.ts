@@ -28,7 +28,10 @@ export function goTool(name: 'helm' | 'kubeconform'): string {
   let bin = path.join(toolsBin(), name);
   if (!fs.existsSync(bin)) {
     try {
-      const dir = execFileSync('bash', [path.join(repoRoot(), 'scripts', 'go-tools.sh'), name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+      const dir = execFileSync('bash', [path.join(repoRoot(), 'scripts', 'go-tools.sh'), name], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      }).trim();
       bin = path.join(dir.split('\n').pop()!, name);
     } catch (err) {
       throw new ToolError(name, `not in ${toolsBin()} and scripts/go-tools.sh ${name} failed; run it by hand to see why`, { cause: err });

@@ -29,7 +29,14 @@ beforeAll(async () => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 test('the server publishes schemas for the built-in kinds the charts use', () => {
-  for (const kind of ['apps/v1/Deployment', 'apps/v1/StatefulSet', '/v1/Service', 'networking.k8s.io/v1/NetworkPolicy', 'policy/v1/PodDisruptionBudget', 'autoscaling/v2/HorizontalPodAutoscaler']) {
+  for (const kind of [
+    'apps/v1/Deployment',
+    'apps/v1/StatefulSet',
+    '/v1/Service',
+    'networking.k8s.io/v1/NetworkPolicy',
+    'policy/v1/PodDisruptionBudget',
+    'autoscaling/v2/HorizontalPodAutoscaler',
+  ]) {
     expect(builtIns).toContain(kind);
   }
 });
@@ -51,7 +58,16 @@ test('a built-in object with a misspelled field fails (the check can fail)', asy
   const file = path.join(dir, 'bad.yaml');
   fs.writeFileSync(
     file,
-    JSON.stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { replica: 2, selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i:1' }] } } } }),
+    JSON.stringify({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'x' },
+      spec: {
+        replica: 2,
+        selector: { matchLabels: { a: 'b' } },
+        template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i:1' }] } },
+      },
+    }),
   );
   const [result] = await kubeconform([file], schemaLocation(path.join(dir, 'schemas')));
   expect(result!.status).toBe('statusInvalid');

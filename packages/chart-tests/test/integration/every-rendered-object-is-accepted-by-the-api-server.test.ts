@@ -63,7 +63,8 @@ test.each(variants)('every object of the %s render passes a strict server-side d
   }
   expect(rejected).toEqual([]);
   // The hooks (migration Job, helm test Pod) are in the render and were judged too.
-  if (chart === 'floodgate-platform') expect(objects.map((o) => o.kind)).toEqual(expect.arrayContaining(['Job', 'Pod', 'LagScaler', 'Kafka', 'Cluster', 'PrometheusRule']));
+  if (chart === 'floodgate-platform')
+    expect(objects.map((o) => o.kind)).toEqual(expect.arrayContaining(['Job', 'Pod', 'LagScaler', 'Kafka', 'Cluster', 'PrometheusRule']));
 });
 
 test('the server rejects an object with an unknown field (the dry-run check can fail)', async () => {

@@ -34,7 +34,11 @@ beforeAll(async () => {
   await kubeRequest(kube, 'DELETE', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/lagscalers.floodgate.dev').catch((err) => {
     if (!(err instanceof KubeRequestError && err.status === 404)) throw err;
   });
-  for (let i = 0; i < 100 && (await getObject(kube, { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition' }, '', 'lagscalers.floodgate.dev')); i++) {
+  for (
+    let i = 0;
+    i < 100 && (await getObject(kube, { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition' }, '', 'lagscalers.floodgate.dev'));
+    i++
+  ) {
     await new Promise((r) => setTimeout(r, 100));
   }
   namespace = await createNamespace(kube, 'charts-platform');
@@ -73,11 +77,20 @@ test('helm upgrade with changed values changes the objects on the server and kee
   expect(before.redis).toBeTruthy();
   await timed('upgrade', () =>
     helmKube([
-      'upgrade', release, chartDir('floodgate-platform'), '--namespace', namespace, '--no-hooks',
-      '--set', 'floodgate.api.autoscaling.maxReplicas=5',
-      '--set', 'floodgate.worker.lagScaler.lagPerReplica=2500',
-      '--set', 'floodgate-kafka.topics.events.retentionMs=3600000',
-      '--set', 'floodgate-postgres.cluster.storage.size=40Gi',
+      'upgrade',
+      release,
+      chartDir('floodgate-platform'),
+      '--namespace',
+      namespace,
+      '--no-hooks',
+      '--set',
+      'floodgate.api.autoscaling.maxReplicas=5',
+      '--set',
+      'floodgate.worker.lagScaler.lagPerReplica=2500',
+      '--set',
+      'floodgate-kafka.topics.events.retentionMs=3600000',
+      '--set',
+      'floodgate-postgres.cluster.storage.size=40Gi',
     ]),
   );
   const hpa = await getObject(kube, { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler' }, namespace, 'floodgate-api');
@@ -108,6 +121,8 @@ test('helm uninstall removes the release objects but keeps the generated Secrets
   expect(await getObject(kube, { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition' }, '', 'lagscalers.floodgate.dev')).toBeDefined();
 
   await timed('reinstall', () => helmKube(['install', release, chartDir('floodgate-platform'), '--namespace', namespace, '--no-hooks']));
-  expect({ redis: await secretValue('floodgate-redis', 'password'), operator: await secretValue('floodgate-kafka-operator-credentials', 'password') }).toEqual(kept);
+  expect({ redis: await secretValue('floodgate-redis', 'password'), operator: await secretValue('floodgate-kafka-operator-credentials', 'password') }).toEqual(
+    kept,
+  );
   await helmKube(['uninstall', release, '--namespace', namespace, '--no-hooks']);
 });

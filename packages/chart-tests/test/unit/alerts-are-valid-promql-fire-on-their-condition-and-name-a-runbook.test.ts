@@ -17,7 +17,10 @@ jest.setTimeout(60000);
 
 const run = promisify(execFile);
 let dir: string;
-let groups: { name: string; rules: { alert?: string; record?: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }[] }[];
+let groups: {
+  name: string;
+  rules: { alert?: string; record?: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }[];
+}[];
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floodgate-rules-'));
@@ -47,7 +50,14 @@ test('every alert has a severity, a summary, a description and a runbook_url anc
 
 test('the rules cover the metrics the services, the operator and the Kafka Exporter export', () => {
   const exprs = groups.flatMap((g) => g.rules.map((r) => r.expr)).join('\n');
-  for (const metric of ['http_requests_total', 'floodgate_ingest_events_total', 'floodgate_worker_events_processed_total', 'floodgate_dlq_messages_total', 'floodgate_operator_desired_replicas', 'kafka_consumergroup_lag']) {
+  for (const metric of [
+    'http_requests_total',
+    'floodgate_ingest_events_total',
+    'floodgate_worker_events_processed_total',
+    'floodgate_dlq_messages_total',
+    'floodgate_operator_desired_replicas',
+    'kafka_consumergroup_lag',
+  ]) {
     expect(exprs).toContain(metric);
   }
 });
@@ -68,7 +78,11 @@ test('the alerts fire on their condition, only after their `for` duration, and s
         input_series: [{ series: lag, values: '20000x40' }],
         alert_rule_test: [
           { eval_time: '10m', alertname: 'FloodgateConsumerLagHigh', exp_alerts: [] },
-          { eval_time: '20m', alertname: 'FloodgateConsumerLagHigh', exp_alerts: [{ exp_labels: { severity: 'warning' }, exp_annotations: expectedAnnotations('FloodgateConsumerLagHigh', '20000') }] },
+          {
+            eval_time: '20m',
+            alertname: 'FloodgateConsumerLagHigh',
+            exp_alerts: [{ exp_labels: { severity: 'warning' }, exp_annotations: expectedAnnotations('FloodgateConsumerLagHigh', '20000') }],
+          },
         ],
       },
       {
@@ -83,7 +97,11 @@ test('the alerts fire on their condition, only after their `for` duration, and s
         input_series: [{ series: 'up{namespace="floodgate", job="api", pod="a"}', values: '1 1 0x20' }],
         alert_rule_test: [
           { eval_time: '4m', alertname: 'FloodgateApiDown', exp_alerts: [] },
-          { eval_time: '10m', alertname: 'FloodgateApiDown', exp_alerts: [{ exp_labels: { severity: 'critical' }, exp_annotations: expectedAnnotations('FloodgateApiDown') }] },
+          {
+            eval_time: '10m',
+            alertname: 'FloodgateApiDown',
+            exp_alerts: [{ exp_labels: { severity: 'critical' }, exp_annotations: expectedAnnotations('FloodgateApiDown') }],
+          },
         ],
       },
       {
@@ -96,7 +114,11 @@ test('the alerts fire on their condition, only after their `for` duration, and s
         alert_rule_test: [
           // The condition holds from the second sample; `for: 10m` delays the alert until then.
           { eval_time: '5m', alertname: 'FloodgateWorkerStalled', exp_alerts: [] },
-          { eval_time: '15m', alertname: 'FloodgateWorkerStalled', exp_alerts: [{ exp_labels: { severity: 'critical' }, exp_annotations: expectedAnnotations('FloodgateWorkerStalled') }] },
+          {
+            eval_time: '15m',
+            alertname: 'FloodgateWorkerStalled',
+            exp_alerts: [{ exp_labels: { severity: 'critical' }, exp_annotations: expectedAnnotations('FloodgateWorkerStalled') }],
+          },
         ],
       },
       {
@@ -110,7 +132,11 @@ test('the alerts fire on their condition, only after their `for` duration, and s
         alert_rule_test: [
           { eval_time: '3m', alertname: 'FloodgateIngestFailing', exp_alerts: [] },
           // Rejected (invalid) events are the client's problem and do not dilute the failure ratio.
-          { eval_time: '10m', alertname: 'FloodgateIngestFailing', exp_alerts: [{ exp_labels: { severity: 'critical' }, exp_annotations: expectedAnnotations('FloodgateIngestFailing', '10%') }] },
+          {
+            eval_time: '10m',
+            alertname: 'FloodgateIngestFailing',
+            exp_alerts: [{ exp_labels: { severity: 'critical' }, exp_annotations: expectedAnnotations('FloodgateIngestFailing', '10%') }],
+          },
         ],
       },
       {

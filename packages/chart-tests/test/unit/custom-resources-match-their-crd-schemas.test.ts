@@ -27,12 +27,18 @@ beforeAll(async () => {
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const isCustom = (o: K8sObject) => !/^(v1|apps\/v1|batch\/v1|policy\/v1|autoscaling\/v2|networking\.k8s\.io\/v1|rbac\.authorization\.k8s\.io\/v1)$/.test(o.apiVersion);
+const isCustom = (o: K8sObject) =>
+  !/^(v1|apps\/v1|batch\/v1|policy\/v1|autoscaling\/v2|networking\.k8s\.io\/v1|rbac\.authorization\.k8s\.io\/v1)$/.test(o.apiVersion);
 
 test('the converted schemas cover every custom kind the charts use', () => {
   const used = new Set(rendered.flatMap((r) => r.objects.filter(isCustom).map((o) => `${o.apiVersion}/${o.kind}`)));
   expect([...used].sort()).toEqual(
-    expect.arrayContaining(['floodgate.dev/v1alpha1/LagScaler', 'kafka.strimzi.io/v1/Kafka', 'kafka.strimzi.io/v1/KafkaNodePool', 'postgresql.cnpg.io/v1/Cluster']),
+    expect.arrayContaining([
+      'floodgate.dev/v1alpha1/LagScaler',
+      'kafka.strimzi.io/v1/Kafka',
+      'kafka.strimzi.io/v1/KafkaNodePool',
+      'postgresql.cnpg.io/v1/Cluster',
+    ]),
   );
   for (const kind of used) expect(customKinds).toContain(kind);
 });
@@ -41,7 +47,13 @@ test('every custom resource of every chart and profile passes kubeconform -stric
   const files: string[] = [];
   for (const { chart, profile, objects } of rendered) {
     const file = path.join(dir, `${chart}-${profile}.yaml`);
-    fs.writeFileSync(file, objects.filter(isCustom).map((o) => JSON.stringify(o)).join('\n---\n'));
+    fs.writeFileSync(
+      file,
+      objects
+        .filter(isCustom)
+        .map((o) => JSON.stringify(o))
+        .join('\n---\n'),
+    );
     files.push(file);
   }
   const results = await kubeconform(files, schemaLocation(path.join(dir, 'schemas')));

@@ -12,7 +12,12 @@ import { chartDir, render } from '../../src/charts';
 jest.setTimeout(60000);
 
 let copy: string;
-const dashboard = { title: 'Floodgate ingest (test copy)', uid: 'floodgate-ingest-test', schemaVersion: 39, panels: [{ type: 'timeseries', title: 'Events/s' }] };
+const dashboard = {
+  title: 'Floodgate ingest (test copy)',
+  uid: 'floodgate-ingest-test',
+  schemaVersion: 39,
+  panels: [{ type: 'timeseries', title: 'Events/s' }],
+};
 
 beforeAll(() => {
   copy = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'floodgate-chart-')), 'floodgate');
@@ -33,9 +38,12 @@ test('a dashboard JSON file becomes a labelled ConfigMap holding the same JSON',
 });
 
 test('the sidecar label, its value and the target namespace are values', async () => {
-  const [map] = (await render('floodgate', { dir: copy, set: { 'dashboards.label': 'grafana_dashboard_floodgate', 'dashboards.labelValue': 'yes', 'dashboards.namespace': 'monitoring' } })).filter(
-    (o) => o.kind === 'ConfigMap' && o.metadata.name.includes('dashboard'),
-  );
+  const [map] = (
+    await render('floodgate', {
+      dir: copy,
+      set: { 'dashboards.label': 'grafana_dashboard_floodgate', 'dashboards.labelValue': 'yes', 'dashboards.namespace': 'monitoring' },
+    })
+  ).filter((o) => o.kind === 'ConfigMap' && o.metadata.name.includes('dashboard'));
   expect(map!.metadata.labels!.grafana_dashboard_floodgate).toBe('yes');
   expect(map!.metadata.namespace).toBe('monitoring');
 });

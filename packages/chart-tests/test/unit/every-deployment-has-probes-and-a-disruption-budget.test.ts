@@ -49,7 +49,8 @@ test('every Deployment and StatefulSet has a PodDisruptionBudget selecting its p
       if (!pdbs.some((b) => selects(b.spec.selector.matchLabels, p.labels))) problems.push(`${chart}/${profile} ${p.owner}: no PodDisruptionBudget`);
     }
     for (const b of pdbs) {
-      if (!podTemplates(objects).some((p) => selects(b.spec.selector.matchLabels, p.labels))) problems.push(`${chart}/${profile} PDB ${b.metadata.name} selects nothing`);
+      if (!podTemplates(objects).some((p) => selects(b.spec.selector.matchLabels, p.labels)))
+        problems.push(`${chart}/${profile} PDB ${b.metadata.name} selects nothing`);
     }
   }
   expect(problems).toEqual([]);

@@ -55,7 +55,11 @@ test('the checker does flag a pod that breaks the profile (it can fail)', () => 
   const bad: PodTemplate = {
     owner: 'Deployment/bad',
     labels: {},
-    spec: { securityContext: {}, containers: [{ name: 'c', securityContext: { allowPrivilegeEscalation: true } }], volumes: [{ name: 'h', hostPath: { path: '/' } }] },
+    spec: {
+      securityContext: {},
+      containers: [{ name: 'c', securityContext: { allowPrivilegeEscalation: true } }],
+      volumes: [{ name: 'h', hostPath: { path: '/' } }],
+    },
   };
   expect(violations(bad).length).toBeGreaterThanOrEqual(7);
 });
@@ -64,11 +68,17 @@ test('the checker does flag a pod that breaks the profile (it can fail)', () => 
 function strimziTemplates(objects: K8sObject[]): { where: string; pod: any; containers: any[] }[] {
   const out = [];
   for (const o of objects) {
-    if (o.kind === 'KafkaNodePool') out.push({ where: `KafkaNodePool/${o.metadata.name}`, pod: o.spec.template?.pod, containers: [o.spec.template?.kafkaContainer, o.spec.template?.initContainer] });
+    if (o.kind === 'KafkaNodePool')
+      out.push({
+        where: `KafkaNodePool/${o.metadata.name}`,
+        pod: o.spec.template?.pod,
+        containers: [o.spec.template?.kafkaContainer, o.spec.template?.initContainer],
+      });
     if (o.kind === 'Kafka') {
       const eo = o.spec.entityOperator?.template;
       out.push({ where: 'entity operator', pod: eo?.pod, containers: [eo?.topicOperatorContainer, eo?.userOperatorContainer] });
-      if (o.spec.kafkaExporter) out.push({ where: 'kafka exporter', pod: o.spec.kafkaExporter.template?.pod, containers: [o.spec.kafkaExporter.template?.container] });
+      if (o.spec.kafkaExporter)
+        out.push({ where: 'kafka exporter', pod: o.spec.kafkaExporter.template?.pod, containers: [o.spec.kafkaExporter.template?.container] });
     }
   }
   return out;

@@ -25,36 +25,45 @@ function danglingReferences(objects: K8sObject[]): string[] {
     const selected = pods.filter((p) => selects(s.spec.selector, p.labels));
     if (selected.length === 0) problems.push(`Service ${s.metadata.name} selects no pods`);
     for (const port of s.spec.ports) {
-      const declared = selected.some((p) => p.spec.containers.some((c: any) => (c.ports ?? []).some((cp: any) => cp.name === port.targetPort || cp.containerPort === port.targetPort)));
-      if (selected.length > 0 && !declared) problems.push(`Service ${s.metadata.name} port ${port.name} targets ${port.targetPort}, which its pods do not declare`);
+      const declared = selected.some((p) =>
+        p.spec.containers.some((c: any) => (c.ports ?? []).some((cp: any) => cp.name === port.targetPort || cp.containerPort === port.targetPort)),
+      );
+      if (selected.length > 0 && !declared)
+        problems.push(`Service ${s.metadata.name} port ${port.name} targets ${port.targetPort}, which its pods do not declare`);
     }
   }
   for (const m of objects.filter((o) => o.kind === 'ServiceMonitor')) {
     const svc = services.filter((s) => selects(m.spec.selector.matchLabels, s.metadata.labels ?? {}));
     if (svc.length === 0) problems.push(`ServiceMonitor ${m.metadata.name} selects no Service`);
-    for (const e of m.spec.endpoints) if (!svc.some((s) => s.spec.ports.some((p: any) => p.name === e.port))) problems.push(`ServiceMonitor ${m.metadata.name} scrapes port ${e.port}, which no selected Service has`);
+    for (const e of m.spec.endpoints)
+      if (!svc.some((s) => s.spec.ports.some((p: any) => p.name === e.port)))
+        problems.push(`ServiceMonitor ${m.metadata.name} scrapes port ${e.port}, which no selected Service has`);
   }
   for (const m of objects.filter((o) => o.kind === 'PodMonitor' && !operatorManaged(o.spec.selector.matchLabels))) {
     const selected = pods.filter((p) => selects(m.spec.selector.matchLabels, p.labels));
     if (selected.length === 0) problems.push(`PodMonitor ${m.metadata.name} selects no pods`);
     for (const e of m.spec.podMetricsEndpoints) {
-      if (!selected.some((p) => p.spec.containers.some((c: any) => (c.ports ?? []).some((cp: any) => cp.name === e.port)))) problems.push(`PodMonitor ${m.metadata.name} scrapes port ${e.port}, which its pods do not declare`);
+      if (!selected.some((p) => p.spec.containers.some((c: any) => (c.ports ?? []).some((cp: any) => cp.name === e.port))))
+        problems.push(`PodMonitor ${m.metadata.name} scrapes port ${e.port}, which its pods do not declare`);
     }
   }
   for (const i of objects.filter((o) => o.kind === 'Ingress')) {
     for (const rule of i.spec.rules) {
       for (const p of rule.http.paths) {
         const svc = services.find((s) => s.metadata.name === p.backend.service.name);
-        if (!svc?.spec.ports.some((sp: any) => sp.name === p.backend.service.port.name)) problems.push(`Ingress ${i.metadata.name} routes to ${p.backend.service.name}:${p.backend.service.port.name}, which does not exist`);
+        if (!svc?.spec.ports.some((sp: any) => sp.name === p.backend.service.port.name))
+          problems.push(`Ingress ${i.metadata.name} routes to ${p.backend.service.name}:${p.backend.service.port.name}, which does not exist`);
       }
     }
   }
   for (const np of objects.filter((o) => o.kind === 'NetworkPolicy')) {
-    if (!podTemplates(objects).some((p) => selects(np.spec.podSelector.matchLabels, p.labels))) problems.push(`NetworkPolicy ${np.metadata.name} selects no pods`);
+    if (!podTemplates(objects).some((p) => selects(np.spec.podSelector.matchLabels, p.labels)))
+      problems.push(`NetworkPolicy ${np.metadata.name} selects no pods`);
   }
   for (const scaler of objects.filter((o) => o.kind === 'HorizontalPodAutoscaler' || o.kind === 'LagScaler')) {
     const ref = scaler.spec.scaleTargetRef;
-    if (!objects.some((o) => o.kind === ref.kind && o.metadata.name === ref.name)) problems.push(`${scaler.kind} ${scaler.metadata.name} targets ${ref.kind}/${ref.name}, which does not exist`);
+    if (!objects.some((o) => o.kind === ref.kind && o.metadata.name === ref.name))
+      problems.push(`${scaler.kind} ${scaler.metadata.name} targets ${ref.kind}/${ref.name}, which does not exist`);
   }
   return problems;
 }

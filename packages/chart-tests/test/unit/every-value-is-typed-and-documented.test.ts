@@ -8,7 +8,20 @@ import { parse } from 'yaml';
 import { chartDir, chartNames } from '../../src/charts';
 
 // Objects passed through whole (resources, security contexts, labels, free-form maps) are one documented value.
-const wholeObjects = new Set(['commonLabels', 'annotations', 'podAnnotations', 'podLabels', 'nodeSelector', 'affinity', 'labels', 'config', 'parameters', 'resources', 'podSecurityContext', 'securityContext']);
+const wholeObjects = new Set([
+  'commonLabels',
+  'annotations',
+  'podAnnotations',
+  'podLabels',
+  'nodeSelector',
+  'affinity',
+  'labels',
+  'config',
+  'parameters',
+  'resources',
+  'podSecurityContext',
+  'securityContext',
+]);
 
 function leafKeys(v: unknown, prefix: string[] = []): string[] {
   if (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0 && !wholeObjects.has(prefix.at(-1) ?? '')) {

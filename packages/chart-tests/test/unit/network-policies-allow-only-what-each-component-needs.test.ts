@@ -50,6 +50,8 @@ test('restricting who reaches the API still lets the helm test pod in', async ()
   const api = restricted.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'floodgate-api')!;
   expect(api.spec.ingress[0].from).toEqual([
     { namespaceSelector: { matchLabels: { name: 'ingress-nginx' } } },
-    { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'floodgate', 'app.kubernetes.io/instance': 'floodgate', 'app.kubernetes.io/component': 'test' } } },
+    {
+      podSelector: { matchLabels: { 'app.kubernetes.io/name': 'floodgate', 'app.kubernetes.io/instance': 'floodgate', 'app.kubernetes.io/component': 'test' } },
+    },
   ]);
 });

@@ -17,7 +17,9 @@ test('every container image of every chart and profile has an explicit, non-late
 
 test('the app images default to the chart appVersion, as floodgate/api, floodgate/worker and floodgate/operator', async () => {
   const images = podTemplates(await render('floodgate')).flatMap((p) => allContainers(p).map((c) => c.image));
-  expect(new Set(images.filter((i) => i.startsWith('floodgate/')))).toEqual(new Set(['floodgate/api:0.1.0', 'floodgate/worker:0.1.0', 'floodgate/operator:0.1.0']));
+  expect(new Set(images.filter((i) => i.startsWith('floodgate/')))).toEqual(
+    new Set(['floodgate/api:0.1.0', 'floodgate/worker:0.1.0', 'floodgate/operator:0.1.0']),
+  );
 });
 
 test.each([

@@ -35,7 +35,7 @@ test('KAFKA_BROKERS is the bootstrap Service Strimzi creates for the rendered Ka
   expect(api.spec.volumes!.find((v: any) => v.name === 'kafka-ca').secret.secretName).toBe(`${kafka.metadata.name}-cluster-ca-cert`);
 });
 
-test("each component signs in as its own KafkaUser, reading the password from the Secret Strimzi writes for that user", () => {
+test('each component signs in as its own KafkaUser, reading the password from the Secret Strimzi writes for that user', () => {
   const users = objects.filter((o) => o.kind === 'KafkaUser').map((u) => u.metadata.name);
   for (const [deployment, user] of [
     ['fg-floodgate-api', 'fg-kafka-api'],
@@ -102,7 +102,10 @@ test('REDIS_URL names the rendered Redis Service and takes the password from the
 });
 
 test("the app's NetworkPolicies let it reach exactly the Kafka, PostgreSQL and Redis pods of this release", () => {
-  const egress = one('NetworkPolicy', 'fg-floodgate-api').spec.egress.map((e: any) => ({ ports: e.ports.map((p: any) => p.port), to: e.to?.map((t: any) => t.podSelector?.matchLabels) }));
+  const egress = one('NetworkPolicy', 'fg-floodgate-api').spec.egress.map((e: any) => ({
+    ports: e.ports.map((p: any) => p.port),
+    to: e.to?.map((t: any) => t.podSelector?.matchLabels),
+  }));
   expect(egress).toEqual(
     expect.arrayContaining([
       { ports: [9093], to: [{ 'strimzi.io/cluster': 'fg-kafka' }] },
