@@ -37,7 +37,7 @@ export const apiConfigSchema = z
     /** A sendBatch closes early at this many messages. */
     INGEST_MAX_BATCH_MESSAGES: env.int(2000, 1, 100_000),
     /** Events accepted into memory but not yet acknowledged by Kafka; above it ingest answers 503. */
-    INGEST_MAX_INFLIGHT_EVENTS: env.int(20_000, 1),
+    INGEST_MAX_INFLIGHT_EVENTS: env.int(50_000, 1),
     /** A request waits this long for Kafka's acknowledgement before answering 503 (the outcome is then unknown). */
     INGEST_ACK_TIMEOUT_MS: env.int(5000, 100),
     INGEST_MAX_CONCURRENT_SENDS: env.int(2, 1, 64),
