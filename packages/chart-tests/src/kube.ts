@@ -132,8 +132,8 @@ export async function getObject(
   }
 }
 
-export async function createNamespace(target: KubeTarget, prefix: string): Promise<string> {
+export async function createNamespace(target: KubeTarget, prefix: string, labels: Record<string, string> = {}): Promise<string> {
   const name = `${prefix}-${Date.now().toString(36)}`.slice(0, 63);
-  await kubeRequest(target, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  await kubeRequest(target, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
   return name;
 }
