@@ -7,7 +7,7 @@ export PATH := $(CACHE)/node-$(NODE_VERSION)/bin:$(CACHE)/tools/bin:$(CURDIR)/no
 export NODE_OPTIONS := --disable-warning=TimeoutNegativeWarning
 STACK := tsx packages/devstack/src/cli.ts
 
-.PHONY: help bootstrap tools demo test lint format typecheck up down status env migrate clean
+.PHONY: help bootstrap tools demo test lint format typecheck up down status env migrate clean charts
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,6 +26,9 @@ demo: bootstrap ## Start the local stack, apply the schema, and show what runs w
 
 test: ## Run every test tier against the real local stack; ends with "N passed, N failed"
 	@scripts/run-tests.sh
+
+charts: bootstrap ## Lint, render and check the Helm charts offline (helm lint/template, kubeconform, policies, promtool)
+	@scripts/go-tools.sh helm kubeconform >/dev/null && npm test --silent -- packages/chart-tests/test/unit --selectProjects unit
 
 lint: bootstrap ## ESLint, Prettier and the TypeScript type check
 	@tsc --noEmit -p . && eslint . && prettier --check .
