@@ -107,11 +107,13 @@ topologySpreadConstraints:
 {{- end }}
 
 {{/*
-The connection environment of one component: dict "root" $ "component" "api" "kafkaUser" "api".
-Passwords come from Secrets as variables, and the URLs reference them with $(VAR) so they never sit in a ConfigMap.
+The connection environment of one component: dict "root" $ "component" "api" "kafkaUser" "api" "database" true "redis" true.
+Each component gets only the credentials it uses (kafkaUser "" means no Kafka). Passwords come from Secrets as
+variables, and the URLs reference them with $(VAR) so they never sit in a ConfigMap.
 */}}
 {{- define "floodgate.connectionEnv" -}}
 {{- $v := .root.Values -}}
+{{- if .kafkaUser }}
 - name: KAFKA_CLIENT_ID
   value: {{ printf "floodgate-%s" .component | quote }}
 {{- if ne $v.kafka.sasl.mechanism "none" }}
@@ -121,6 +123,8 @@ Passwords come from Secrets as variables, and the URLs reference them with $(VAR
 - name: KAFKA_SASL_PASSWORD_FILE
   value: /etc/floodgate/kafka-sasl/{{ $u.passwordKey }}
 {{- end }}
+{{- end }}
+{{- if .database }}
 - name: DATABASE_USERNAME
   valueFrom:
     secretKeyRef:
@@ -137,6 +141,8 @@ Passwords come from Secrets as variables, and the URLs reference them with $(VAR
 - name: DATABASE_READ_URL
   value: {{ printf "postgresql://$(DATABASE_USERNAME):$(DATABASE_PASSWORD)@%s:%v/%s%s" (tpl . $.root) $v.database.port $v.database.name (include "floodgate.databaseQuery" $.root) | quote }}
 {{- end }}
+{{- end }}
+{{- if .redis }}
 {{- $scheme := ternary "rediss" "redis" $v.redis.tls }}
 {{- if $v.redis.secret }}
 - name: REDIS_PASSWORD
@@ -149,6 +155,7 @@ Passwords come from Secrets as variables, and the URLs reference them with $(VAR
 {{- else }}
 - name: REDIS_URL
   value: {{ printf "%s://%s:%v/%v" $scheme (tpl $v.redis.host .root) $v.redis.port $v.redis.db | quote }}
+{{- end }}
 {{- end }}
 {{ include "floodgate.otelEnv" . }}
 {{- end }}
@@ -175,7 +182,7 @@ Passwords come from Secrets as variables, and the URLs reference them with $(VAR
 - name: tmp
   emptyDir:
     sizeLimit: 64Mi
-{{- if and $v.kafka.tls.enabled $v.kafka.tls.caSecret }}
+{{- if and .kafkaUser $v.kafka.tls.enabled $v.kafka.tls.caSecret }}
 - name: kafka-ca
   secret:
     secretName: {{ tpl $v.kafka.tls.caSecret .root }}
@@ -183,7 +190,7 @@ Passwords come from Secrets as variables, and the URLs reference them with $(VAR
       - key: {{ $v.kafka.tls.caKey }}
         path: {{ $v.kafka.tls.caKey }}
 {{- end }}
-{{- if ne $v.kafka.sasl.mechanism "none" }}
+{{- if and .kafkaUser (ne $v.kafka.sasl.mechanism "none") }}
 {{- $u := index $v.kafka.sasl .kafkaUser }}
 - name: kafka-sasl
   secret:
@@ -192,7 +199,7 @@ Passwords come from Secrets as variables, and the URLs reference them with $(VAR
       - key: {{ $u.passwordKey }}
         path: {{ $u.passwordKey }}
 {{- end }}
-{{- if $v.database.caSecret }}
+{{- if and .database $v.database.caSecret }}
 - name: postgres-ca
   secret:
     secretName: {{ tpl $v.database.caSecret .root }}
@@ -206,17 +213,17 @@ Passwords come from Secrets as variables, and the URLs reference them with $(VAR
 {{- $v := .root.Values -}}
 - name: tmp
   mountPath: /tmp
-{{- if and $v.kafka.tls.enabled $v.kafka.tls.caSecret }}
+{{- if and .kafkaUser $v.kafka.tls.enabled $v.kafka.tls.caSecret }}
 - name: kafka-ca
   mountPath: /etc/floodgate/kafka-ca
   readOnly: true
 {{- end }}
-{{- if ne $v.kafka.sasl.mechanism "none" }}
+{{- if and .kafkaUser (ne $v.kafka.sasl.mechanism "none") }}
 - name: kafka-sasl
   mountPath: /etc/floodgate/kafka-sasl
   readOnly: true
 {{- end }}
-{{- if $v.database.caSecret }}
+{{- if and .database $v.database.caSecret }}
 - name: postgres-ca
   mountPath: /etc/floodgate/postgres-ca
   readOnly: true
