@@ -36,10 +36,11 @@ beforeAll(async () => {
   await joined;
 });
 
+// Leaving the consumer group can take a session timeout (about 5 s).
 afterAll(async () => {
   await consumer?.disconnect();
   await api?.shutdown();
-});
+}, 30_000);
 
 describe('POST /v1/events makes events durable in Kafka', () => {
   it('answers 202 with the event id, and the message carries key = deviceId, the event as value, ingest time and trace headers', async () => {
@@ -126,5 +127,26 @@ describe('POST /v1/events makes events durable in Kafka', () => {
     expect(marker.status).toBe(202);
     await waitFor(() => seen.find((m) => m.key === deviceId));
     expect(seen.filter((m) => m.key === deviceId).map((m) => JSON.parse(m.value).metrics.rain_mm_h)).toEqual([99]);
+  });
+
+  it('counts events and producer batches in /metrics, by route template and outcome, never by device id', async () => {
+    const deviceId = uniqueDevice('counted');
+    const token = await api.token(deviceId, 'device');
+    const res = await fetch(`${api.url}/v1/events`, {
+      method: 'POST',
+      headers: bearer(token),
+      body: JSON.stringify({ deviceId, ts: '2026-11-23T10:00:00Z', metrics: { tilt_deg: 1 } }),
+    });
+    expect(res.status).toBe(202);
+    await fetch(`${api.url}/v1/devices/${deviceId}`, { headers: bearer(await api.token('v', 'viewer')) });
+    const text = await (await fetch(`${api.url}/metrics`)).text();
+    expect(Number(/^floodgate_ingest_events_total\{outcome="accepted"\} (\d+)/m.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(Number(/^floodgate_ingest_batches_total (\d+)/m.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(text).toMatch(/^http_requests_total\{method="POST",route="\/v1\/events",status="202"\} \d+/m);
+    expect(text).toMatch(/^http_request_duration_seconds_bucket\{le="[^"]+",method="GET",route="\/v1\/devices\/:id"\}/m);
+    expect(text).toMatch(/^floodgate_producer_send_duration_seconds_count \d+/m);
+    expect(text).toMatch(/^floodgate_producer_inflight_events 0/m);
+    expect(text).toMatch(/^floodgate_dependency_up\{dependency="kafka"\} [01]/m);
+    expect(text).not.toContain(deviceId);
   });
 });

@@ -36,6 +36,27 @@ async function expectProblem(body: string | Uint8Array, status: number, type: st
   return res;
 }
 
+describe('every response is hardened', () => {
+  it('carries security headers and a request id (the one the caller sent if sane, else a new one), and no framework banner', async () => {
+    const res = await fetch(`${api.url}/v1/events`, { method: 'POST', headers: { ...bearer(token), 'x-request-id': 'dev-req-42' }, body: '{' });
+    expect(res.headers.get('x-request-id')).toBe('dev-req-42');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('x-powered-by')).toBeNull();
+    expect(((await res.json()) as { requestId: string }).requestId).toBe('dev-req-42');
+    const forged = await fetch(`${api.url}/healthz`, { headers: { 'x-request-id': 'bad id\twith spaces' } });
+    expect(forged.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('answers unknown routes with a problem, after authentication', async () => {
+    const res = await fetch(`${api.url}/v1/nothing-here`, { headers: bearer(token) });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  });
+});
+
 describe('hostile or broken bodies get a clear problem, never a 5xx', () => {
   it('malformed JSON', () => expectProblem('{"deviceId": "a",', 400, 'malformed-body', /not valid JSON/));
   it('NaN and Infinity are not JSON', async () => {
