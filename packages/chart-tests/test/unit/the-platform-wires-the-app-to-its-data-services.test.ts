@@ -119,4 +119,14 @@ test("the app's NetworkPolicies let it reach exactly the Kafka, PostgreSQL and R
   const api = podTemplates(objects).find((p) => p.owner === 'Deployment/fg-floodgate-api')!;
   expect(one('NetworkPolicy', 'fg-redis').spec.ingress[0].from[0].podSelector.matchLabels).toEqual({ 'app.kubernetes.io/part-of': 'floodgate' });
   expect(api.labels['app.kubernetes.io/part-of']).toBe('floodgate');
+  // Kafka's listener (Strimzi writes its NetworkPolicy from the peers) lets the app's pods in, too.
+  const peers = one('Kafka').spec.kafka.listeners[0].networkPolicyPeers;
+  for (const component of ['api', 'worker', 'operator']) {
+    const pod = podTemplates(objects).find((p) => p.labels['app.kubernetes.io/component'] === component)!;
+    expect(
+      peers.some((peer: { podSelector: { matchLabels: Record<string, string> } }) =>
+        Object.entries(peer.podSelector.matchLabels).every(([k, v]) => pod.labels[k] === v),
+      ),
+    ).toBe(true);
+  }
 });
