@@ -90,11 +90,17 @@ export class Reconciler {
     try {
       spec = parseSpec(ls);
       const conn = await this.deps.credentials.connectionFor(ns, spec.kafka);
-      const [m, scale] = await Promise.all([
+      // Both reads in parallel, but the reported failure must not depend on which fails first:
+      // Kafka's, then the target's.
+      const [lagRead, scaleRead] = await Promise.allSettled([
         this.reader(key, conn).read(spec.kafka.consumerGroup, spec.kafka.topics, spec.kafka.offsetResetPolicy),
         this.deps.scaleTarget.read(ns, spec.scaleTargetRef),
       ]);
+      if (lagRead.status === 'rejected') throw lagRead.reason;
+      const m = lagRead.value;
       measurement = m;
+      if (scaleRead.status === 'rejected') throw scaleRead.reason;
+      const scale = scaleRead.value;
       const now = clock();
       const history = this.histories.get(key) ?? historyAfterStart(scale.replicas, now);
       const decision = decideReplicas({ measurement: m, currentReplicas: scale.replicas, spec: scalerSpec(spec), history, now });

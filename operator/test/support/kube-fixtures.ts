@@ -1,17 +1,8 @@
 /** Test fixtures against the real local kube-apiserver: the CRD installed, a fresh namespace, a Deployment. */
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  ApiextensionsV1Api,
-  AppsV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-  type CoreV1Event,
-  type V1CustomResourceDefinition,
-} from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, type CoreV1Event } from '@kubernetes/client-node';
+import { KubeClient, isNotFound } from '../../src/kube-client';
 import type { LagScaler } from '../../src/lagscaler-spec';
 import { parse } from 'yaml';
 import { repoRoot } from '@floodgate/devstack';
@@ -24,21 +15,26 @@ export function adminKubeConfig(): KubeConfig {
   return kc;
 }
 
-/** Creates (or updates) the LagScaler CRD and waits until it is Established. */
+/**
+ * Creates (or updates) the LagScaler CRD from the chart's file and waits until it is Established.
+ * Sent as raw JSON: client-node's typed serializer would drop keys it spells differently
+ * (`x-kubernetes-validations`), as Helm and kubectl never do.
+ */
 export async function installCrd(kc: KubeConfig): Promise<void> {
-  const api = kc.makeApiClient(ApiextensionsV1Api);
-  const crd = parse(fs.readFileSync(crdFile(), 'utf8')) as V1CustomResourceDefinition;
-  const name = crd.metadata!.name!;
+  const kube = new KubeClient(kc);
+  const crd = parse(fs.readFileSync(crdFile(), 'utf8')) as { metadata: { name: string; resourceVersion?: string } };
+  const path = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
+  const name = crd.metadata.name;
   try {
-    const existing = await api.readCustomResourceDefinition({ name });
-    crd.metadata!.resourceVersion = existing.metadata!.resourceVersion;
-    await api.replaceCustomResourceDefinition({ name, body: crd });
+    const existing = await kube.get<{ metadata: { resourceVersion: string } }>(`${path}/${name}`);
+    crd.metadata.resourceVersion = existing.metadata.resourceVersion;
+    await kube.put(`${path}/${name}`, crd);
   } catch (err) {
-    if ((err as { code?: number }).code !== 404) throw err;
-    await api.createCustomResourceDefinition({ body: crd });
+    if (!isNotFound(err)) throw err;
+    await kube.post(path, crd);
   }
   for (let i = 0; i < 100; i++) {
-    const got = await api.readCustomResourceDefinition({ name });
+    const got = await kube.get<{ status?: { conditions?: { type: string; status: string }[] } }>(`${path}/${name}`);
     if (got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return;
     await new Promise((r) => setTimeout(r, 100));
   }
