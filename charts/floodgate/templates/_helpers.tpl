@@ -160,7 +160,7 @@ variables, and the URLs reference them with $(VAR) so they never sit in a Config
 {{ include "floodgate.otelEnv" . }}
 {{- end }}
 
-{{/* OpenTelemetry identity of a pod: dict "root" $ "component" "api". */}}
+{{/* OpenTelemetry identity of a pod: dict "root" $ "component" "api". The tracing bootstrap adds the pod and namespace from POD_NAME/POD_NAMESPACE. */}}
 {{- define "floodgate.otelEnv" -}}
 - name: POD_NAME
   valueFrom:
@@ -172,8 +172,10 @@ variables, and the URLs reference them with $(VAR) so they never sit in a Config
       fieldPath: metadata.namespace
 - name: OTEL_SERVICE_NAME
   value: {{ printf "floodgate-%s" .component | quote }}
+{{- with .root.Values.otel.resourceAttributes }}
 - name: OTEL_RESOURCE_ATTRIBUTES
-  value: {{ printf "k8s.namespace.name=$(POD_NAMESPACE),k8s.pod.name=$(POD_NAME),service.version=%s%s" .root.Chart.AppVersion (ternary (printf ",%s" .root.Values.otel.resourceAttributes) "" (ne .root.Values.otel.resourceAttributes "")) | quote }}
+  value: {{ . | quote }}
+{{- end }}
 {{- end }}
 
 {{/* Volumes for the connection settings: the Kafka CA and password, the PostgreSQL CA, and a writable /tmp. */}}
