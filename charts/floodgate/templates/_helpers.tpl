@@ -96,6 +96,7 @@ topologySpreadConstraints:
 {{- end }}
 {{- if and (has .Values.database.sslMode (list "verify-ca" "verify-full")) (not .Values.database.caSecret) }}{{ fail (printf "database.caSecret is required with database.sslMode=%s (CloudNativePG: <cluster>-ca)" .Values.database.sslMode) }}{{ end }}
 {{- if and .Values.notifier.enabled (not .Values.notifier.webhookSecret) }}{{ fail "notifier.webhookSecret is required when notifier.enabled: a Secret with the HMAC key that signs webhook bodies" }}{{ end }}
+{{- if and .Values.notifier.enabled (not .Values.notifier.webhookUrls) }}{{ fail "notifier.webhookUrls needs at least one URL when notifier.enabled: where alert transitions are delivered" }}{{ end }}
 {{- if gt (int .Values.worker.lagScaler.maxReplicas) (int .Values.kafka.eventsPartitions) }}{{ fail (printf "worker.lagScaler.maxReplicas (%v) exceeds kafka.eventsPartitions (%v): extra consumers would idle" .Values.worker.lagScaler.maxReplicas .Values.kafka.eventsPartitions) }}{{ end }}
 {{- end }}
 

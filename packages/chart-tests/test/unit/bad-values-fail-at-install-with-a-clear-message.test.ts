@@ -20,6 +20,7 @@ const cases: [ChartName, Record<string, string | number | boolean>, RegExp][] = 
   ['floodgate', { 'database.secret': '' }, /database\.secret is required/],
   ['floodgate', { 'database.caSecret': '' }, /database\.caSecret is required with database\.sslMode=verify-full/],
   ['floodgate', { 'notifier.enabled': true }, /notifier\.webhookSecret is required/],
+  ['floodgate', { 'notifier.enabled': true, 'notifier.webhookSecret': 'hooks' }, /notifier\.webhookUrls needs at least one URL/],
   ['floodgate', { 'kafka.sasl.api.secret': '' }, /kafka\.sasl\.api\.username and kafka\.sasl\.api\.secret are required/],
   ['floodgate-kafka', { 'nodePools.controllers.enabled': false }, /must include the controller and broker roles/],
   ['floodgate-kafka', { 'topics.events.partitions': 0 }, /\/topics\/events\/partitions.*minimum/],

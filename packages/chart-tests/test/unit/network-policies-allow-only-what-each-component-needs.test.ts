@@ -11,7 +11,9 @@ jest.setTimeout(60000);
 
 let objects: K8sObject[];
 beforeAll(async () => {
-  objects = await render('floodgate', { set: { 'notifier.enabled': true, 'notifier.webhookSecret': 'hooks' } });
+  objects = await render('floodgate', {
+    set: { 'notifier.enabled': true, 'notifier.webhookSecret': 'hooks', 'notifier.webhookUrls[0]': 'https://hooks.example.org/a' },
+  });
 });
 
 const policyFor = (component: string) => {
