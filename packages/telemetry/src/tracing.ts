@@ -5,7 +5,7 @@
  */
 import { isSpanContextValid, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
+import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
@@ -42,7 +42,8 @@ export function floodgateInstrumentations(): Instrumentation[] {
     new HttpInstrumentation({
       ignoreIncomingRequestHook: (req) => untracedPaths.has((req.url ?? '').split('?')[0] ?? ''),
     }),
-    new ExpressInstrumentation(),
+    // Route handlers and routers only: one span per anonymous middleware (auth, body parser, headers) is noise.
+    new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE] }),
     new KafkaJsInstrumentation(),
     // enhancedDatabaseReporting stays off: bound parameters are device payloads.
     new PgInstrumentation({ enhancedDatabaseReporting: false }),
