@@ -40,7 +40,7 @@ test('with watchAllNamespaces: WATCH_NAMESPACE unset and a ClusterRole named per
   const role = objects.find((o) => o.kind === 'ClusterRole')!;
   expect(role.metadata.name).toBe('ingest-floodgate-operator');
   expect(role.rules).toEqual(rulesFile());
-  expect(objects.find((o) => o.kind === 'ClusterRoleBinding')!.roleRef.name).toBe(role.metadata.name);
+  expect(objects.find((o) => o.kind === 'ClusterRoleBinding')!.roleRef).toMatchObject({ kind: 'ClusterRole', name: role.metadata.name });
   expect(objects.some((o) => o.kind === 'Role')).toBe(false);
 });
 
