@@ -4,16 +4,24 @@ import { floodgateDashboard, quantiles, row, stat, timeseries } from './panel-ki
 export const apiDashboard = floodgateDashboard('floodgate-api', 'Floodgate / API', 'The HTTP ingress and read API (services/api).')
   .withRow(row('Requests'))
   .withPanel(
-    timeseries('Requests by route and status', [{ expr: 'sum by (route, status) (rate(http_requests_total[$__rate_interval]))', legend: '{{route}} {{status}}' }], {
-      description: 'HTTP requests per second by route template and status code.',
-      unit: 'reqps',
-    }),
+    timeseries(
+      'Requests by route and status',
+      [{ expr: 'sum by (route, status) (rate(http_requests_total[$__rate_interval]))', legend: '{{route}} {{status}}' }],
+      {
+        description: 'HTTP requests per second by route template and status code.',
+        unit: 'reqps',
+      },
+    ),
   )
   .withPanel(
-    timeseries('p99 latency by route', [{ expr: 'histogram_quantile(0.99, sum by (route, le) (rate(http_request_duration_seconds_bucket[$__rate_interval])))', legend: '{{route}}' }], {
-      description: 'The slowest 1% of requests per route template.',
-      unit: 's',
-    }),
+    timeseries(
+      'p99 latency by route',
+      [{ expr: 'histogram_quantile(0.99, sum by (route, le) (rate(http_request_duration_seconds_bucket[$__rate_interval])))', legend: '{{route}}' }],
+      {
+        description: 'The slowest 1% of requests per route template.',
+        unit: 's',
+      },
+    ),
   )
   .withRow(row('Ingest and the Kafka producer'))
   .withPanel(

@@ -28,11 +28,20 @@ export const operatorDashboard = floodgateDashboard('floodgate-operator', 'Flood
     ),
   )
   .withPanel(
-    timeseries('Scaling decisions', [{ expr: 'sum by (direction, applied) (rate(floodgate_operator_scaling_decisions_total[$__rate_interval]))', legend: '{{direction}} applied={{applied}}' }], {
-      description: 'Decisions per second by direction and whether they were applied (stabilization windows hold some back).',
-      unit: 'reqps',
-      width: 12,
-    }),
+    timeseries(
+      'Scaling decisions',
+      [
+        {
+          expr: 'sum by (direction, applied) (rate(floodgate_operator_scaling_decisions_total[$__rate_interval]))',
+          legend: '{{direction}} applied={{applied}}',
+        },
+      ],
+      {
+        description: 'Decisions per second by direction and whether they were applied (stabilization windows hold some back).',
+        unit: 'reqps',
+        width: 12,
+      },
+    ),
   )
   .withPanel(
     stat('Leader', [{ expr: 'sum(floodgate_operator_leader)', legend: 'leaders' }], {
@@ -61,9 +70,18 @@ export const operatorDashboard = floodgateDashboard('floodgate-operator', 'Flood
     ),
   )
   .withPanel(
-    timeseries('Kubernetes API requests', [{ expr: 'sum by (verb, resource, code) (rate(floodgate_operator_kube_api_requests_total[$__rate_interval]))', legend: '{{verb}} {{resource}} {{code}}' }], {
-      description: 'Requests to the Kubernetes API by verb, resource and status code.',
-      unit: 'reqps',
-      width: 8,
-    }),
+    timeseries(
+      'Kubernetes API requests',
+      [
+        {
+          expr: 'sum by (verb, resource, code) (rate(floodgate_operator_kube_api_requests_total[$__rate_interval]))',
+          legend: '{{verb}} {{resource}} {{code}}',
+        },
+      ],
+      {
+        description: 'Requests to the Kubernetes API by verb, resource and status code.',
+        unit: 'reqps',
+        width: 8,
+      },
+    ),
   );

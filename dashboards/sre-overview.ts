@@ -65,7 +65,12 @@ export const sreOverview = floodgateDashboard(
   .withPanel(
     timeseries(
       'Cache hit ratio',
-      [{ expr: 'sum(rate(floodgate_cache_requests_total{result="hit"}[$__rate_interval])) / sum(rate(floodgate_cache_requests_total[$__rate_interval]))', legend: 'hit ratio' }],
+      [
+        {
+          expr: 'sum(rate(floodgate_cache_requests_total{result="hit"}[$__rate_interval])) / sum(rate(floodgate_cache_requests_total[$__rate_interval]))',
+          legend: 'hit ratio',
+        },
+      ],
       { description: 'Share of GET /v1/devices/{id} served from Redis rather than the PostgreSQL replica.', unit: 'percentunit', width: 6, min: 0, max: 1 },
     ),
   )

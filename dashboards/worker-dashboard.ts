@@ -4,11 +4,15 @@ import { floodgateDashboard, quantiles, row, timeseries } from './panel-kit';
 export const workerDashboard = floodgateDashboard('floodgate-worker', 'Floodgate / Worker', 'The Kafka consumer (services/worker) and the alert notifier.')
   .withRow(row('Throughput'))
   .withPanel(
-    timeseries('Events processed by outcome', [{ expr: 'sum by (outcome) (rate(floodgate_worker_events_processed_total[$__rate_interval]))', legend: '{{outcome}}' }], {
-      description: 'stored = new reading committed; duplicate = redelivery already stored; dead_lettered = sent to the DLQ.',
-      unit: 'reqps',
-      width: 8,
-    }),
+    timeseries(
+      'Events processed by outcome',
+      [{ expr: 'sum by (outcome) (rate(floodgate_worker_events_processed_total[$__rate_interval]))', legend: '{{outcome}}' }],
+      {
+        description: 'stored = new reading committed; duplicate = redelivery already stored; dead_lettered = sent to the DLQ.',
+        unit: 'reqps',
+        width: 8,
+      },
+    ),
   )
   .withPanel(
     timeseries('End-to-end latency', quantiles('floodgate_end_to_end_latency_seconds'), {
@@ -53,16 +57,24 @@ export const workerDashboard = floodgateDashboard('floodgate-worker', 'Floodgate
     }),
   )
   .withPanel(
-    timeseries('Alert transitions', [{ expr: 'sum by (kind, severity) (rate(floodgate_alerts_transitions_total[$__rate_interval]))', legend: '{{kind}} {{severity}}' }], {
-      description: 'Device alerts opened, escalated and resolved per second.',
-      unit: 'reqps',
-      width: 8,
-    }),
+    timeseries(
+      'Alert transitions',
+      [{ expr: 'sum by (kind, severity) (rate(floodgate_alerts_transitions_total[$__rate_interval]))', legend: '{{kind}} {{severity}}' }],
+      {
+        description: 'Device alerts opened, escalated and resolved per second.',
+        unit: 'reqps',
+        width: 8,
+      },
+    ),
   )
   .withPanel(
-    timeseries('Webhook deliveries by outcome', [{ expr: 'sum by (outcome) (rate(floodgate_notifier_deliveries_total[$__rate_interval]))', legend: '{{outcome}}' }], {
-      description: 'Alert notifications delivered to webhooks by the notifier.',
-      unit: 'reqps',
-      width: 8,
-    }),
+    timeseries(
+      'Webhook deliveries by outcome',
+      [{ expr: 'sum by (outcome) (rate(floodgate_notifier_deliveries_total[$__rate_interval]))', legend: '{{outcome}}' }],
+      {
+        description: 'Alert notifications delivered to webhooks by the notifier.',
+        unit: 'reqps',
+        width: 8,
+      },
+    ),
   );

@@ -31,7 +31,14 @@ export function metricsHandler(registry: Registry = globalRegistry): (req: Incom
     } catch (err) {
       res.statusCode = 500;
       res.setHeader('Content-Type', 'application/problem+json');
-      res.end(JSON.stringify({ type: 'urn:floodgate:problem:metricsUnavailable', title: 'Metrics could not be collected', status: 500, detail: (err as Error).message }));
+      res.end(
+        JSON.stringify({
+          type: 'urn:floodgate:problem:metricsUnavailable',
+          title: 'Metrics could not be collected',
+          status: 500,
+          detail: (err as Error).message,
+        }),
+      );
     }
   };
 }

@@ -55,7 +55,11 @@ beforeAll(async () => {
 
   const fast = { ALERT_RULES_REFRESH_MS: '500', ALERT_OUTBOX_INTERVAL_MS: '500' };
   services.push(
-    await startService('floodgate-worker', 'services/worker/src/main.ts', { args: ['consume'], portVariable: 'HTTP_PORT', env: { ...fast, WORKER_GROUP_ID: group } }),
+    await startService('floodgate-worker', 'services/worker/src/main.ts', {
+      args: ['consume'],
+      portVariable: 'HTTP_PORT',
+      env: { ...fast, WORKER_GROUP_ID: group },
+    }),
     await startService('floodgate-notifier', 'services/worker/src/main.ts', {
       args: ['notify'],
       portVariable: 'HTTP_PORT',
@@ -70,12 +74,26 @@ beforeAll(async () => {
     await startService('floodgate-operator', 'operator/src/main.ts', {
       portVariable: 'HTTP_PORT',
       readyPath: '/healthz',
-      env: { WATCH_NAMESPACE: namespace, POD_NAMESPACE: namespace, POD_NAME: `operator-${run}`, LEASE_DURATION_SECONDS: '3', LEASE_RENEW_DEADLINE_SECONDS: '2', LEASE_RETRY_PERIOD_SECONDS: '0.5' },
+      env: {
+        WATCH_NAMESPACE: namespace,
+        POD_NAMESPACE: namespace,
+        POD_NAME: `operator-${run}`,
+        LEASE_DURATION_SECONDS: '3',
+        LEASE_RENEW_DEADLINE_SECONDS: '2',
+        LEASE_RETRY_PERIOD_SECONDS: '0.5',
+      },
     }),
   );
   // Created once the operator runs: a LagScaler that already exists when the operator process starts is not picked up
   // (operator/src as of this commit: lagScalers stays 0 on /healthz; reported to the operator's owner).
-  await createLagScaler(kc, { name: 'worker', namespace, target: 'floodgate-worker', topic: topicNames(process.env.KAFKA_TOPIC_PREFIX).events, group, spec: { pollingIntervalSeconds: 1 } });
+  await createLagScaler(kc, {
+    name: 'worker',
+    namespace,
+    target: 'floodgate-worker',
+    topic: topicNames(process.env.KAFKA_TOPIC_PREFIX).events,
+    group,
+    spec: { pollingIntervalSeconds: 1 },
+  });
   // Prometheus picks these up within a second (file_sd), as it would discover pods through a PodMonitor.
   writeScrapeTargets(
     process.env.FLOODGATE_PROMETHEUS_TARGETS_FILE!,
@@ -151,12 +169,16 @@ interface Check {
 function dashboardChecks(): Check[] {
   return Object.entries(renderAll()).flatMap(([file, text]) => {
     const d = JSON.parse(text) as { panels: { title: string; targets?: { expr: string; refId: string }[] }[] };
-    return d.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ where: `dashboard ${file} panel "${p.title}" query ${t.refId}`, expr: withGrafanaVariables(t.expr) })));
+    return d.panels.flatMap((p) =>
+      (p.targets ?? []).map((t) => ({ where: `dashboard ${file} panel "${p.title}" query ${t.refId}`, expr: withGrafanaVariables(t.expr) })),
+    );
   });
 }
 
 function ruleChecks(): Check[] {
-  const file = parse(fs.readFileSync(path.join(repo, 'observability/prometheus-rules.yaml'), 'utf8')) as { groups: { rules: { record?: string; alert?: string; expr: string }[] }[] };
+  const file = parse(fs.readFileSync(path.join(repo, 'observability/prometheus-rules.yaml'), 'utf8')) as {
+    groups: { rules: { record?: string; alert?: string; expr: string }[] }[];
+  };
   return file.groups.flatMap((g) =>
     g.rules.flatMap((r) =>
       r.record

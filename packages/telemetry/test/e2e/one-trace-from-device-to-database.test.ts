@@ -65,13 +65,16 @@ describe('one trace from the device to the database', () => {
     expect(res.status).toBe(202);
 
     const needed = (t: JaegerTrace) =>
-      t.spans.some((s) => serviceOf(t, s) === 'floodgate-worker' && isDb(s, 'postgresql')) && t.spans.some((s) => serviceOf(t, s) === 'floodgate-worker' && isDb(s, 'redis'));
+      t.spans.some((s) => serviceOf(t, s) === 'floodgate-worker' && isDb(s, 'postgresql')) &&
+      t.spans.some((s) => serviceOf(t, s) === 'floodgate-worker' && isDb(s, 'redis'));
     let trace: JaegerTrace;
     try {
       trace = await waitForTrace(traceId, needed, 45000);
     } catch (err) {
       // Say where the worker's spans went instead, so the failure names the gap rather than a timeout.
-      throw new Error(`${(err as Error).message}\n${await whereDidTheWorkerSpansGo(traceId)}\n(api log: ${api!.logFile}, worker log: ${worker!.logFile})`);
+      throw new Error(`${(err as Error).message}\n${await whereDidTheWorkerSpansGo(traceId)}\n(api log: ${api!.logFile}, worker log: ${worker!.logFile})`, {
+        cause: err,
+      });
     }
     const services = (s: JaegerSpan) => serviceOf(trace, s);
 
@@ -86,7 +89,9 @@ describe('one trace from the device to the database', () => {
     const consume = trace.spans.find((s) => services(s) === 'floodgate-worker' && kind(s) === 'consumer' && parentOf(s) === produce!.spanID);
     expect(consume).toBeDefined();
 
-    const write = trace.spans.find((s) => services(s) === 'floodgate-worker' && isDb(s, 'postgresql') && /INSERT/i.test(String(tag(s, 'db.statement') ?? tag(s, 'db.query.text'))));
+    const write = trace.spans.find(
+      (s) => services(s) === 'floodgate-worker' && isDb(s, 'postgresql') && /INSERT/i.test(String(tag(s, 'db.statement') ?? tag(s, 'db.query.text'))),
+    );
     expect(write).toBeDefined();
     expect(ancestors(trace, write!)).toContain(consume);
 

@@ -13,12 +13,23 @@ beforeAll(async () => {
 
 describe('tracing into the real Jaeger', () => {
   it('exports a service span and its PostgreSQL query, found by trace id through the query API', async () => {
-    const run = spawnSync(path.join(root, 'node_modules/.bin/tsx'), ['--import', './packages/telemetry/src/register.ts', path.join(__dirname, '../fixtures/traced-database-call.ts')], {
-      cwd: root,
-      env: { ...process.env, NODE_OPTIONS: '', OTEL_SERVICE_NAME: 'telemetry-fixture', POD_NAME: 'fixture-0', POD_NAMESPACE: 'floodgate-test', OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=test' },
-      encoding: 'utf8',
-      timeout: 60000,
-    });
+    const run = spawnSync(
+      path.join(root, 'node_modules/.bin/tsx'),
+      ['--import', './packages/telemetry/src/register.ts', path.join(__dirname, '../fixtures/traced-database-call.ts')],
+      {
+        cwd: root,
+        env: {
+          ...process.env,
+          NODE_OPTIONS: '',
+          OTEL_SERVICE_NAME: 'telemetry-fixture',
+          POD_NAME: 'fixture-0',
+          POD_NAMESPACE: 'floodgate-test',
+          OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=test',
+        },
+        encoding: 'utf8',
+        timeout: 60000,
+      },
+    );
     expect(run.stderr).toBe('');
     const { traceId } = JSON.parse(run.stdout.trim().split('\n').pop()!) as { traceId: string };
 

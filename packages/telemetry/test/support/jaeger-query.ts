@@ -38,7 +38,9 @@ export async function waitForTrace(traceId: string, done: (t: JaegerTrace) => bo
     if (last && done(last)) return last;
     await new Promise((r) => setTimeout(r, 500));
   }
-  throw new Error(`trace ${traceId} not complete in Jaeger after ${timeoutMs} ms; spans seen: ${last ? last.spans.map((s) => s.operationName).join(', ') : 'none'}`);
+  throw new Error(
+    `trace ${traceId} not complete in Jaeger after ${timeoutMs} ms; spans seen: ${last ? last.spans.map((s) => s.operationName).join(', ') : 'none'}`,
+  );
 }
 
 export function serviceOf(t: JaegerTrace, span: JaegerSpan): string {

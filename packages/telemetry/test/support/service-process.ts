@@ -28,7 +28,12 @@ function logDir(): string {
 
 /** Runs `services/worker/src/main.ts migrate` to completion (the Helm hook Job's command). */
 export function runMigrations(): void {
-  const run = spawnSync(tsx, ['services/worker/src/main.ts', 'migrate'], { cwd: repo, env: { ...process.env, NODE_OPTIONS: '' }, encoding: 'utf8', timeout: 120000 });
+  const run = spawnSync(tsx, ['services/worker/src/main.ts', 'migrate'], {
+    cwd: repo,
+    env: { ...process.env, NODE_OPTIONS: '' },
+    encoding: 'utf8',
+    timeout: 120000,
+  });
   if (run.status !== 0) throw new Error(`worker migrate failed (${run.status}): ${run.stderr}${run.stdout}`);
 }
 
@@ -43,14 +48,22 @@ export async function startService(
   const out = fs.openSync(logFile, 'w');
   const child = spawn(tsx, ['--import', preload, entry, ...(options.args ?? [])], {
     cwd: repo,
-    env: { ...process.env, NODE_OPTIONS: '--disable-warning=TimeoutNegativeWarning', OTEL_SERVICE_NAME: name, LOG_LEVEL: 'info', ...options.env, [options.portVariable]: String(port) },
+    env: {
+      ...process.env,
+      NODE_OPTIONS: '--disable-warning=TimeoutNegativeWarning',
+      OTEL_SERVICE_NAME: name,
+      LOG_LEVEL: 'info',
+      ...options.env,
+      [options.portVariable]: String(port),
+    },
     stdio: ['ignore', out, out],
   });
   fs.closeSync(out);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (options.timeoutMs ?? 60000);
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} while starting; log: ${logFile}\n${fs.readFileSync(logFile, 'utf8').slice(-2000)}`);
+    if (child.exitCode !== null)
+      throw new Error(`${name} exited with ${child.exitCode} while starting; log: ${logFile}\n${fs.readFileSync(logFile, 'utf8').slice(-2000)}`);
     try {
       const res = await fetch(`${url}${options.readyPath ?? '/readyz'}`, { signal: AbortSignal.timeout(1000) });
       if (res.ok) break;

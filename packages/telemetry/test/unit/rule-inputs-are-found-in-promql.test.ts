@@ -4,7 +4,10 @@ import { metricNames, withGrafanaVariables } from '../support/promql';
 describe('metric names read by a PromQL expression', () => {
   it.each([
     ['sum by (outcome) (rate(floodgate_ingest_events_total[5m]))', ['floodgate_ingest_events_total']],
-    ['floodgate:ingest_5xx_ratio:rate5m > 0.05 and floodgate:ingest_requests:rate5m > 0.1', ['floodgate:ingest_5xx_ratio:rate5m', 'floodgate:ingest_requests:rate5m']],
+    [
+      'floodgate:ingest_5xx_ratio:rate5m > 0.05 and floodgate:ingest_requests:rate5m > 0.1',
+      ['floodgate:ingest_5xx_ratio:rate5m', 'floodgate:ingest_requests:rate5m'],
+    ],
     [
       'x > 1000 and on (namespace, lagscaler) (floodgate_operator_desired_replicas == floodgate_operator_current_replicas) and on (namespace) changes(y[15m]) == 0',
       ['x', 'floodgate_operator_desired_replicas', 'floodgate_operator_current_replicas', 'y'],

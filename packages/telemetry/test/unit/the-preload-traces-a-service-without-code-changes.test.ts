@@ -16,7 +16,7 @@ function runWithPreload(extraEnv: Record<string, string>) {
   const lines = result.stdout
     .split('\n')
     .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, any>);
+    .map((l) => JSON.parse(l) as Record<string, Record<string, unknown> | string | undefined>);
   return { result, lines };
 }
 
