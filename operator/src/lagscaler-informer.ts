@@ -27,6 +27,8 @@ export interface InformerOptions {
 
 export class LagScalerInformer {
   private current: ListWatch<LagScaler> | undefined;
+  /** A replacement that has listed but not yet taken over: its handlers already announced its objects. */
+  private listedReplacement: ListWatch<LagScaler> | undefined;
   private generation = 0;
   private lastActivity = 0;
   private lastList = 0;
@@ -52,7 +54,7 @@ export class LagScalerInformer {
   }
 
   get(namespace: string, name: string): LagScaler | undefined {
-    return this.current?.get(name, namespace);
+    return this.listedReplacement?.get(name, namespace) ?? this.current?.get(name, namespace);
   }
 
   list(): LagScaler[] {
@@ -100,6 +102,9 @@ export class LagScalerInformer {
     const listFn = async () => {
       const list = await this.kube.get<KubernetesListObject<LagScaler>>(path);
       listed = true;
+      // The ListWatch fills its cache and calls the add handlers right after this returns, before
+      // the watch connects and this replacement takes over: lookups from those handlers must find it.
+      if (gen === this.generation) this.listedReplacement = lw;
       return list;
     };
     const lw = new ListWatch<LagScaler>(path, new Watch(this.kubeConfig), listFn, false);
@@ -141,11 +146,13 @@ export class LagScalerInformer {
     // A failed list is reported through the error handler (which retries with backoff); keep the
     // old cache meanwhile rather than an empty one that would look like every object was deleted.
     if (!listed || gen !== this.generation || this.stopped) {
+      if (this.listedReplacement === lw) this.listedReplacement = undefined;
       await lw.stop();
       return;
     }
     const old = this.current;
     this.current = lw;
+    this.listedReplacement = undefined;
     this.lastActivity = this.lastList = this.clock();
     this.backoffMs = 1000;
     // Objects the old cache had and the new list does not were deleted while we were not watching.

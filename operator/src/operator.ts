@@ -177,7 +177,9 @@ export class Operator {
     const [namespace, name] = key.split('/') as [string, string];
     const ls = this.informer.get(namespace, name);
     if (!ls) {
-      void this.dropLoop({ metadata: { namespace, name }, spec: undefined });
+      // Not in the cache right now (a watch being replaced): try again shortly. A deleted object's
+      // loop ends through the informer's delete handler, never by a lookup that came up empty.
+      loop.timer = setTimeout(() => this.tick(key), 1000);
       return;
     }
     let interval = pollingIntervalOf(ls);
