@@ -1,7 +1,8 @@
 /**
  * The PrometheusRule the chart ships is valid for Prometheus (`promtool check rules`), every alert has a severity
  * and a runbook link into docs/runbooks.md, and the alerts fire on the condition they describe and not before:
- * `promtool test rules` replays series through the rendered rules (the rules are read from the render).
+ * `promtool test rules` replays series through the rendered rules (the rules are read from the render). The Kafka and
+ * PostgreSQL charts' alerts (under-replicated or offline partitions, lagging or missing standbys) are checked too.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -153,4 +154,16 @@ test('the alerts fire on their condition, only after their `for` duration, and s
   fs.writeFileSync(path.join(dir, 'rules.test.yaml'), stringify(tests));
   const result = await run(promtool(), ['test', 'rules', path.join(dir, 'rules.test.yaml')]).catch((err: { stdout: string; stderr: string }) => err);
   expect(`${result.stdout}${result.stderr}`).toMatch(/SUCCESS/);
+});
+
+test.each(['floodgate-kafka', 'floodgate-postgres'] as const)('the %s chart ships valid alerts with a severity and a runbook', async (chart) => {
+  const rule = (await render(chart, { namespace: 'floodgate' })).find((o) => o.kind === 'PrometheusRule')!;
+  const file = path.join(dir, `${chart}.yaml`);
+  fs.writeFileSync(file, stringify({ groups: rule.spec.groups }));
+  const { stdout } = await run(promtool(), ['check', 'rules', file]);
+  expect(stdout).toMatch(/SUCCESS: [1-9]\d* rules found/);
+  for (const a of rule.spec.groups.flatMap((g: { rules: { alert: string; labels: { severity: string }; annotations: Record<string, string> }[] }) => g.rules)) {
+    expect(a.labels.severity).toMatch(/^(warning|critical)$/);
+    expect(a.annotations.runbook_url).toMatch(new RegExp(`docs/runbooks\\.md#${a.alert.toLowerCase()}$`));
+  }
 });

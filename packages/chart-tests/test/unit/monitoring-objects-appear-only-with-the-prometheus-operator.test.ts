@@ -17,7 +17,7 @@ test('without the Prometheus operator no chart renders a monitoring object', asy
   }
 });
 
-test('with it, the platform scrapes the API, worker, operator, brokers, Kafka Exporter, PostgreSQL, poolers and Redis, and ships the alerts', async () => {
+test('with it, the platform scrapes the API, worker, operator, brokers, Kafka Exporter, PostgreSQL, poolers and Redis, and ships the alerts of the app, Kafka and PostgreSQL', async () => {
   const monitors = (await render('floodgate-platform')).filter((o) => monitoringKinds.includes(o.kind)).map((o) => `${o.kind}/${o.metadata.name}`);
   expect(monitors.sort()).toEqual(
     [
@@ -28,6 +28,8 @@ test('with it, the platform scrapes the API, worker, operator, brokers, Kafka Ex
       'PodMonitor/floodgate-postgres-pooler-ro',
       'PodMonitor/floodgate-postgres-pooler-rw',
       'PodMonitor/floodgate-worker',
+      'PrometheusRule/floodgate-kafka-rules',
+      'PrometheusRule/floodgate-postgres-rules',
       'PrometheusRule/floodgate-rules',
       'ServiceMonitor/floodgate-api',
       'ServiceMonitor/floodgate-redis',
