@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Redis from 'ioredis';
-import { Kafka, logLevel, type KafkaConfig, type Producer } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type KafkaConfig, type Producer } from 'kafkajs';
 import { createLogger, kafkaConnection, topicNames, type Logger } from '@floodgate/config';
 import { DeviceCache } from '@floodgate/cache';
 import { createPools } from '@floodgate/db';
@@ -16,6 +16,7 @@ import { JwtVerifier } from './auth/jwt-verifier';
 import { BatchingProducer } from './batching-producer';
 import type { ApiConfig } from './config';
 import { DependencyMonitor } from './dependency-monitor';
+import { kafkaLogCreator } from './kafka-log';
 import { createMetrics, type ApiMetrics } from './metrics';
 import { RateLimiter } from './rate-limit';
 
@@ -31,12 +32,21 @@ export interface RunningApi {
 export async function startApi(cfg: ApiConfig, logger: Logger = createLogger('floodgate-api', cfg.LOG_LEVEL)): Promise<RunningApi> {
   const metrics = createMetrics();
   // The shared settings' SASL union is wider than kafkajs's discriminated one; the values are the same.
-  const kafka = new Kafka({ ...(kafkaConnection(cfg) as KafkaConfig), logLevel: logLevel.NOTHING });
+  // A short ceiling on the connection backoff: after an outage the client tries again within
+  // two seconds instead of kafkajs's default thirty, so ingest recovers soon after Kafka does.
+  const kafka = new Kafka({
+    ...(kafkaConnection(cfg) as KafkaConfig),
+    retry: { initialRetryTime: 100, maxRetryTime: 2000, retries: 10 },
+    logLevel: logLevel.WARN,
+    logCreator: kafkaLogCreator(logger),
+  });
   const producer: Producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
-    // Unlimited retries keep idempotence sound; a short ceiling on the backoff makes ingest recover within seconds of Kafka returning.
+    // The Java client's murmur2 partitioning: the same key lands on the same partition whoever produces it.
+    createPartitioner: Partitioners.DefaultPartitioner,
+    // Unlimited retries keep idempotence sound (kafkajs warns otherwise); the ack timeout bounds what a client waits.
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 2000 },
   });
   const admin = kafka.admin();

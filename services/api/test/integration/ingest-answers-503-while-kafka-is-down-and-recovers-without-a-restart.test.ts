@@ -14,7 +14,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await startServer('kafka'); // never leave the shared stack without Kafka, even if the test failed
   await api?.shutdown();
-});
+}, 60_000);
 
 interface Outcome {
   eventId: string;
@@ -24,8 +24,14 @@ interface Outcome {
   type?: string;
 }
 
+const kafka = () => new Kafka({ clientId: 'outage-check', brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING });
+
 it('answers 503 + Retry-After while Kafka is down, never 202 for an event that is not in Kafka, and recovers when Kafka returns', async () => {
   const deviceId = uniqueDevice('outage');
+  // Where the topic ends now: the check at the end reads only what this test produced.
+  const admin = kafka().admin();
+  await admin.connect();
+  const startOffsets = (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.high }));
   const token = await api.token(deviceId, 'device');
   const outcomes: Outcome[] = [];
   let phase: 'before' | 'down' | 'after' = 'before';
@@ -96,10 +102,12 @@ it('answers 503 + Retry-After while Kafka is down, never 202 for an event that i
   const accepted = new Set(outcomes.filter((o) => o.status === 202).map((o) => o.eventId));
   const refused = new Set(outcomes.filter((o) => o.written === 'no').map((o) => o.eventId));
   const inKafka = new Set<string>();
-  const kafka = new Kafka({ clientId: 'outage-check', brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: `outage-check-${process.pid}-${Date.now()}` });
+  const groupId = `outage-check-${process.pid}-${Date.now()}`;
+  await admin.setOffsets({ groupId, topic, partitions: startOffsets });
+  await admin.disconnect();
+  const consumer = kafka().consumer({ groupId });
   await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.subscribe({ topic });
   await consumer.run({
     eachMessage: async ({ message }) => {
       if (message.key?.toString() === deviceId) inKafka.add(JSON.parse(message.value!.toString()).eventId);

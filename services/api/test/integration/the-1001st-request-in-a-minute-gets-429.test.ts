@@ -10,7 +10,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await startServer('redis');
   await api?.shutdown();
-});
+}, 60_000);
 
 // A cheap authenticated request: it passes authentication and the limiter, then finds no route.
 const hit = (token: string) => fetch(`${api.url}/v1/rate-limit-probe`, { headers: bearer(token) });

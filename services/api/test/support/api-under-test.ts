@@ -23,7 +23,7 @@ export async function startApiUnderTest(overrides: Record<string, string | undef
     JWT_SECRET: testSecret,
     JWT_ISSUER: issuer,
     JWT_AUDIENCE: audience,
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env.API_TEST_LOG_LEVEL ?? 'silent', // API_TEST_LOG_LEVEL=warn shows the API's logs when a test fails
     DEPENDENCY_PROBE_INTERVAL_MS: '1000',
     ...overrides,
   };
