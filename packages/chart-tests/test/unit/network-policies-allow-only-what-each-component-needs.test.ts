@@ -1,5 +1,5 @@
 /**
- * Each app pod is isolated in both directions by a NetworkPolicy: ingress only on the port it serves, egress only to
+ * Each app pod is isolated in both directions by a NetworkPolicy, and the Ingress exposes only the public API: ingress only on the port it serves, egress only to
  * DNS and the services it talks to (the migration Job reaches PostgreSQL only; the operator the Kubernetes API and
  * Kafka, not the database; only the notifier reaches webhooks, and it needs neither PostgreSQL nor Redis).
  */
@@ -56,4 +56,11 @@ test('restricting who reaches the API still lets the helm test pod in', async ()
       podSelector: { matchLabels: { 'app.kubernetes.io/name': 'floodgate', 'app.kubernetes.io/instance': 'floodgate', 'app.kubernetes.io/component': 'test' } },
     },
   ]);
+});
+
+test('the Ingress routes only the public API: /metrics, /healthz and /readyz stay inside the cluster', async () => {
+  const ingress = (await render('floodgate', { profile: 'prod' })).find((o) => o.kind === 'Ingress')!;
+  const paths: string[] = ingress.spec.rules.flatMap((r: { http: { paths: { path: string }[] } }) => r.http.paths.map((p) => p.path));
+  expect(paths.sort()).toEqual(['/openapi.json', '/v1']);
+  for (const internal of ['/metrics', '/healthz', '/readyz']) expect(paths.some((p) => internal.startsWith(p))).toBe(false);
 });
