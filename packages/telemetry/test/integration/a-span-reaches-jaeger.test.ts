@@ -44,5 +44,5 @@ describe('tracing into the real Jaeger', () => {
     expect(resource).toMatchObject({ 'k8s.pod.name': 'fixture-0', 'k8s.namespace.name': 'floodgate-test', 'deployment.environment.name': 'test' });
     // The statement is reported without bound values (payloads stay out of traces).
     expect(String(tag(query, 'db.statement') ?? tag(query, 'db.query.text'))).toBe('SELECT now() AS clock');
-  });
+  }, 90000);
 });

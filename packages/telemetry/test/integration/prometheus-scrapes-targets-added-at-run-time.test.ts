@@ -42,7 +42,7 @@ describe('the local Prometheus', () => {
     }
     expect(result[0]?.value[1]).toBe('7');
     expect(await query(`process_cpu_user_seconds_total{job="${job}"}`)).toHaveLength(1);
-  });
+  }, 30000);
 
   it('has loaded the project rules (recording and alerting)', async () => {
     const res = await fetch(`${process.env.FLOODGATE_PROMETHEUS_URL}/api/v1/rules`);
