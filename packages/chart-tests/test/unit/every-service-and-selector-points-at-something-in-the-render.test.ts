@@ -78,3 +78,17 @@ test('a Service whose selector matches no pod is reported (the check can fail)',
   objects.find((o) => o.kind === 'Service')!.spec.selector['app.kubernetes.io/component'] = 'apii';
   expect(danglingReferences(objects)).toEqual(expect.arrayContaining([expect.stringMatching(/^Service floodgate-api selects no pods/)]));
 });
+
+test('the helm test asks /readyz of the API Service by its cluster DNS name and port, and may reach it', async () => {
+  for (const { chart, objects } of rendered.filter((r) => r.chart === 'floodgate' || r.chart === 'floodgate-platform')) {
+    const pod = objects.find((o) => o.kind === 'Pod' && o.metadata.annotations?.['helm.sh/hook'] === 'test')!;
+    const url = new URL(pod.spec.containers[0].args.at(-1));
+    const svc = objects.find((o) => o.kind === 'Service' && `${o.metadata.name}.${o.metadata.namespace}.svc` === url.hostname);
+    expect({ chart, service: svc?.metadata.name, port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)), path: url.pathname }).toEqual({
+      chart,
+      service: 'floodgate-api',
+      port: svc?.spec.ports[0].port,
+      path: '/readyz',
+    });
+  }
+});
