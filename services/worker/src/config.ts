@@ -19,8 +19,8 @@ export const workerSchema = z.object({
   /** Backoff for transient faults (database or Redis down): exponential from BASE to MAX with full jitter. */
   WORKER_RETRY_BASE_MS: env.int(200, 1),
   WORKER_RETRY_MAX_MS: env.int(30000, 1),
-  /** Redis key prefix of the device cache; the API reads the same keys. */
-  CACHE_KEY_PREFIX: z.string().min(1).default('floodgate'),
+  /** Redis key prefix of the device cache, shared with the API (same variable, same keys). */
+  REDIS_KEY_PREFIX: z.string().min(1).default('floodgate'),
   CACHE_TTL_SECONDS: env.int(86400, 1),
   /** How often alert rules are re-read from the database (the API edits them). */
   ALERT_RULES_REFRESH_MS: env.int(10000, 100),

@@ -68,7 +68,7 @@ export async function startWorker(cfg: WorkerConfig, log: Logger = createLogger(
   const shutdown = new AbortController();
   const handler = new BatchHandler({
     writer,
-    cache: new CacheUpdater(new DeviceCache(redis, cfg.CACHE_KEY_PREFIX), cfg.CACHE_TTL_SECONDS * 1000, metrics),
+    cache: new CacheUpdater(new DeviceCache(redis, cfg.REDIS_KEY_PREFIX), cfg.CACHE_TTL_SECONDS * 1000, metrics),
     dlq: new DeadLetterQueue(producer, topics.eventsDlq),
     publisher,
     metrics,

@@ -158,7 +158,7 @@ export function workerEnv(prefix: string, databaseUrl: string, extra: Record<str
     DATABASE_URL: databaseUrl,
     DATABASE_READ_URL: databaseUrl,
     REDIS_URL: process.env.REDIS_URL!,
-    CACHE_KEY_PREFIX: prefix,
+    REDIS_KEY_PREFIX: prefix,
     WORKER_RETRY_BASE_MS: '100',
     WORKER_RETRY_MAX_MS: '2000',
     ALERT_RULES_REFRESH_MS: '500',
