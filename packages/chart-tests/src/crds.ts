@@ -1,10 +1,11 @@
 /** The operators' CRDs kept as data for offline validation (Strimzi, CloudNativePG, Prometheus operator). */
 import fs from 'node:fs';
 import path from 'node:path';
+import { repoRoot } from '@floodgate/devstack';
 
-/** Folder of the shared CRDs: FLOODGATE_SHARED_CRDS, else ../shared/crds beside the checkout. */
+/** Folder of the shared CRDs: FLOODGATE_SHARED_CRDS, else ../shared/crds beside the checkout (DESIGN.md). */
 export function sharedCrdDir(): string {
-  return process.env.FLOODGATE_SHARED_CRDS ?? '/work/shared/crds';
+  return process.env.FLOODGATE_SHARED_CRDS ?? path.resolve(repoRoot(), '..', 'shared', 'crds');
 }
 
 export function sharedCrdFiles(): string[] {
