@@ -6,6 +6,7 @@
  * or while a request would wait longer than the ack timeout, callers get an
  * IngestUnavailableError and answer 503.
  */
+import { context, type Context } from '@opentelemetry/api';
 import type { Producer } from 'kafkajs';
 import type { EventMessage } from '@floodgate/events';
 import type { Logger } from '@floodgate/config';
@@ -38,6 +39,8 @@ export class IngestUnavailableError extends Error {
 
 interface Pending {
   messages: EventMessage[];
+  /** The request's tracing context: a batch is sent in its first request's context. */
+  ctx: Context;
   resolve: () => void;
   reject: (err: Error) => void;
 }
@@ -87,7 +90,7 @@ export class BatchingProducer {
         if (err) reject(err);
         else resolve();
       };
-      this.queue.push({ messages, resolve: () => done(), reject: done });
+      this.queue.push({ messages, ctx: context.active(), resolve: () => done(), reject: done });
       this.queuedMessages += messages.length;
       this.schedule();
     });
@@ -122,7 +125,9 @@ export class BatchingProducer {
         size += next.messages.length;
       }
       this.queuedMessages -= size;
-      void this.sendBatch(batch, size);
+      // The kafkajs instrumentation parents its producer spans on the context active at sendBatch;
+      // without this it would be whichever request happened to arm the timer or finish the last send.
+      void context.with(batch[0]!.ctx, () => this.sendBatch(batch, size));
     }
   }
 

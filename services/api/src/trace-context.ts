@@ -1,9 +1,12 @@
 /**
- * W3C trace context for the ingest span: continue the caller's `traceparent` when it
- * sends a valid one, otherwise start a trace, so every Kafka message carries headers the
- * worker (and Jaeger, once the OpenTelemetry SDK is wired in) can join.
+ * W3C trace context for the events of one ingest request. With the OpenTelemetry preload
+ * (@floodgate/telemetry) the request's server span is active and its context goes into the
+ * headers; without it, the caller's `traceparent` is continued (or a trace started), so every
+ * Kafka message still carries headers the worker can join.
  */
 import crypto from 'node:crypto';
+import { trace } from '@opentelemetry/api';
+import { injectTraceHeaders } from '@floodgate/telemetry';
 
 const traceparentPattern = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
@@ -26,6 +29,11 @@ function randomHex(bytes: number): string {
 }
 
 export function ingestTraceContext(incoming: string | undefined, tracestate: string | undefined): TraceContext {
+  const active = trace.getActiveSpan()?.spanContext();
+  if (active && trace.isSpanContextValid(active)) {
+    const injected = injectTraceHeaders();
+    if (injected.traceparent) return { traceId: active.traceId, spanId: active.spanId, headers: { ...injected } as Record<string, string> };
+  }
   const match = incoming ? traceparentPattern.exec(incoming.trim()) : null;
   const valid = match && !/^0+$/.test(match[1]!) && !/^0+$/.test(match[2]!);
   const traceId = valid ? match[1]! : randomHex(16);
