@@ -111,11 +111,15 @@ build_terraform() {
   install_bin terraform "$TERRAFORM_VERSION" "$tmp/terraform"; rm -rf "$tmp"
 }
 
+# `go install skaffold@v2.13.2` asks the proxy for the module's version list (for
+# deprecation notices), which it refuses (403); a wrapper module's `go get` does not.
 build_skaffold() {
   have skaffold "$SKAFFOLD_VERSION" && return
   log "building skaffold $SKAFFOLD_VERSION (first time only, 10-15 minutes)"
   local tmp; tmp=$(mktemp -d)
-  GOBIN="$tmp" go install "github.com/GoogleContainerTools/skaffold/v2/cmd/skaffold@$SKAFFOLD_VERSION"
+  ( cd "$tmp" && go mod init local/skaffoldbin >/dev/null 2>&1 \
+    && go get "github.com/GoogleContainerTools/skaffold/v2@$SKAFFOLD_VERSION" \
+    && go build -o "$tmp/skaffold" github.com/GoogleContainerTools/skaffold/v2/cmd/skaffold )
   install_bin skaffold "$SKAFFOLD_VERSION" "$tmp/skaffold"; rm -rf "$tmp"
 }
 
