@@ -32,8 +32,8 @@ ENV NODE_ENV=production \
     NODE_OPTIONS="--enable-source-maps --disable-warning=TimeoutNegativeWarning"
 WORKDIR /app
 COPY --from=prod-deps /src/node_modules ./node_modules
-# The official image's `node` user (uid 1000); numeric so runAsNonRoot can verify it.
-USER 1000:1000
+# A numeric non-root user (the chart runs pods as 10001 too), so runAsNonRoot can verify it.
+USER 10001:10001
 
 FROM runtime AS api
 COPY --from=build /src/dist/api ./
