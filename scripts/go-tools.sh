@@ -14,8 +14,6 @@ KUBE_VERSION=1.34.4
 JAEGER_VERSION=v1.76.0
 # terraform 1.8.5 is the newest tag whose go.mod has no replace directives.
 TERRAFORM_VERSION=v1.8.5
-# skaffold 2.13.2 is the newest tag whose go.mod has no replace directives.
-SKAFFOLD_VERSION=v2.13.2
 
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-trimpath GOPROXY="${GOPROXY:-https://proxy.golang.org}"
 mkdir -p "$TOOLS_DIR/bin"
@@ -111,18 +109,6 @@ build_terraform() {
   install_bin terraform "$TERRAFORM_VERSION" "$tmp/terraform"; rm -rf "$tmp"
 }
 
-# `go install skaffold@v2.13.2` asks the proxy for the module's version list (for
-# deprecation notices), which it refuses (403); a wrapper module's `go get` does not.
-build_skaffold() {
-  have skaffold "$SKAFFOLD_VERSION" && return
-  log "building skaffold $SKAFFOLD_VERSION (first time only, 10-15 minutes)"
-  local tmp; tmp=$(mktemp -d)
-  ( cd "$tmp" && go mod init local/skaffoldbin >/dev/null 2>&1 \
-    && go get "github.com/GoogleContainerTools/skaffold/v2@$SKAFFOLD_VERSION" \
-    && go build -o "$tmp/skaffold" github.com/GoogleContainerTools/skaffold/v2/cmd/skaffold )
-  install_bin skaffold "$SKAFFOLD_VERSION" "$tmp/skaffold"; rm -rf "$tmp"
-}
-
 need_go
 tools=("$@"); [ ${#tools[@]} -eq 0 ] && tools=(helm kubeconform etcd kube-apiserver jaeger)
 for t in "${tools[@]}"; do
@@ -133,8 +119,7 @@ for t in "${tools[@]}"; do
     kube-apiserver) build_kube_apiserver ;;
     jaeger) build_jaeger ;;
     terraform) build_terraform ;;
-    skaffold) build_skaffold ;;
-    *) log "unknown tool: $t (known: helm kubeconform etcd kube-apiserver jaeger terraform skaffold)"; exit 2 ;;
+    *) log "unknown tool: $t (known: helm kubeconform etcd kube-apiserver jaeger terraform)"; exit 2 ;;
   esac
 done
 echo "$TOOLS_DIR/bin"
