@@ -4,6 +4,7 @@
 locals {
   operators_namespace = "floodgate-operators"
   chart_dir           = "${path.module}/../charts/floodgate-platform"
+  otel_endpoint       = var.otel_endpoint != "" ? var.otel_endpoint : (var.install_operators ? "http://jaeger-collector.${local.operators_namespace}.svc:4318" : "")
 }
 
 resource "kubernetes_namespace" "operators" {
@@ -67,14 +68,24 @@ resource "helm_release" "kube_prometheus_stack" {
   })]
 }
 
-resource "helm_release" "jaeger_operator" {
+# Jaeger all-in-one (in-memory storage: traces are for debugging, not for keeping).
+# Point otel_endpoint at your own collector instead and set install_operators = false.
+resource "helm_release" "jaeger" {
   count      = var.install_operators ? 1 : 0
   name       = "jaeger"
   repository = "https://jaegertracing.github.io/helm-charts"
-  chart      = "jaeger-operator"
-  version    = var.operator_versions.jaeger_operator
+  chart      = "jaeger"
+  version    = var.operator_versions.jaeger
   namespace  = kubernetes_namespace.operators[0].metadata[0].name
-  depends_on = [helm_release.kube_prometheus_stack]
+
+  values = [yamlencode({
+    allInOne           = { enabled = true }
+    storage            = { type = "memory" }
+    provisionDataStore = { cassandra = false, elasticsearch = false }
+    agent              = { enabled = false }
+    collector          = { enabled = false }
+    query              = { enabled = false }
+  })]
 }
 
 resource "helm_release" "floodgate" {
@@ -89,6 +100,7 @@ resource "helm_release" "floodgate" {
     file("${local.chart_dir}/values-${var.profile}.yaml"),
     yamlencode({
       floodgate = {
+        otel = { endpoint = local.otel_endpoint }
         api = {
           ingress = {
             enabled   = true

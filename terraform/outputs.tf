@@ -22,3 +22,8 @@ output "kafka_bootstrap" {
   description = "Kafka bootstrap service (Strimzi, TLS + SCRAM)."
   value       = "floodgate-kafka-bootstrap.${var.namespace}.svc:9093"
 }
+
+output "jaeger_query_service" {
+  description = "In-cluster Jaeger query UI/API, when the operators were installed."
+  value       = var.install_operators ? "http://jaeger-query.${local.operators_namespace}.svc:16686" : null
+}

@@ -27,7 +27,7 @@ variable "profile" {
 }
 
 variable "install_operators" {
-  description = "Install the Strimzi, CloudNativePG, kube-prometheus-stack and Jaeger operators. Set false when the cluster already runs them."
+  description = "Install the Strimzi and CloudNativePG operators, kube-prometheus-stack and Jaeger. Set false when the cluster already runs them."
   type        = bool
   default     = true
 }
@@ -38,13 +38,13 @@ variable "operator_versions" {
     strimzi               = string
     cloudnative_pg        = string
     kube_prometheus_stack = string
-    jaeger_operator       = string
+    jaeger                = string
   })
   default = {
     strimzi               = "0.49.0"
     cloudnative_pg        = "0.27.0"
     kube_prometheus_stack = "79.5.0"
-    jaeger_operator       = "2.57.0"
+    jaeger                = "3.4.1"
   }
 }
 
@@ -107,6 +107,12 @@ variable "postgres_storage_size" {
 
 variable "extra_values" {
   description = "More values for the platform chart, merged last (YAML)."
+  type        = string
+  default     = ""
+}
+
+variable "otel_endpoint" {
+  description = "OTLP/HTTP endpoint for traces. Empty: the Jaeger this module installs, or tracing off when install_operators is false."
   type        = string
   default     = ""
 }
