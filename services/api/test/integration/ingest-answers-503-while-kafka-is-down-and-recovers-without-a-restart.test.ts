@@ -34,7 +34,6 @@ it('answers 503 + Retry-After while Kafka is down, never 202 for an event that i
   const startOffsets = (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.high }));
   const token = await api.token(deviceId, 'device');
   const outcomes: Outcome[] = [];
-  let phase: 'before' | 'down' | 'after' = 'before';
   let stop = false;
 
   const send = async (): Promise<Outcome> => {
@@ -65,7 +64,6 @@ it('answers 503 + Retry-After while Kafka is down, never 202 for an event that i
   expect(outcomes.filter((o) => o.status === 202).length).toBeGreaterThan(0);
 
   await stopServer('kafka');
-  phase = 'down';
   const downFrom = outcomes.length;
   await new Promise((r) => setTimeout(r, 6000));
   const duringOutage = outcomes.slice(downFrom);
@@ -75,7 +73,6 @@ it('answers 503 + Retry-After while Kafka is down, never 202 for an event that i
   expect((await fetch(`${api.url}/readyz`)).status).toBe(200);
 
   await startServer('kafka');
-  phase = 'after';
   const recoveredBy = Date.now() + 90_000;
   while (Date.now() < recoveredBy) {
     const last = outcomes.at(-1);
@@ -84,7 +81,6 @@ it('answers 503 + Retry-After while Kafka is down, never 202 for an event that i
   }
   stop = true;
   await Promise.all(clients);
-  expect(phase).toBe('after');
 
   const unavailable = duringOutage.filter((o) => o.status === 503);
   expect(unavailable.length).toBeGreaterThan(3);
