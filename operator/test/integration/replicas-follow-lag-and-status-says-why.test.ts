@@ -88,7 +88,16 @@ test('a backlog scales up within one polling interval + 1 s, capped by partition
 
   await eventually('12 replicas', async () => ((await deploymentReplicas(kc, namespace, 'worker')) === 12 ? true : undefined), (POLL_S + 1) * 1000, 50);
   const seenAt = Date.now();
-  const ls = await readLagScaler(kc, namespace, 'worker');
+  // Status is written after the patch and the Event.
+  const ls = await eventually(
+    'status at 12',
+    async () => {
+      const got = await readLagScaler(kc, namespace, 'worker');
+      return got.status?.currentReplicas === 12 ? got : undefined;
+    },
+    5_000,
+    50,
+  );
   const patchedAt = Date.parse(ls.status!.lastScaleTime!);
   console.log(`reaction: lag crossed → scale patch ${patchedAt - crossedAt} ms, → replicas seen ${seenAt - crossedAt} ms (polling ${POLL_S} s)`);
   expect(patchedAt - crossedAt).toBeLessThanOrEqual((POLL_S + 1) * 1000);
@@ -125,7 +134,16 @@ test('a backlog scales up within one polling interval + 1 s, capped by partition
     (DOWN_WINDOW_S + POLL_S + 1) * 1000,
     100,
   );
-  const downPatchedAt = Date.parse((await readLagScaler(kc, namespace, 'worker')).status!.lastScaleTime!);
+  const downStatus = await eventually(
+    'status at 1',
+    async () => {
+      const got = await readLagScaler(kc, namespace, 'worker');
+      return got.status?.currentReplicas === 1 ? got.status : undefined;
+    },
+    5_000,
+    50,
+  );
+  const downPatchedAt = Date.parse(downStatus.lastScaleTime!);
   console.log(`scale-down patched ${downPatchedAt - zeroSeenAt} ms after the status first showed no lag (window ${DOWN_WINDOW_S} s, polling ${POLL_S} s)`);
   expect(downPatchedAt - zeroSeenAt).toBeGreaterThanOrEqual((DOWN_WINDOW_S - POLL_S) * 1000 - 200);
   const down = (await eventsFor(kc, namespace, 'worker')).find((e) => e.reason === 'ScaledDown');
