@@ -40,15 +40,17 @@ export async function startApi(cfg: ApiConfig, logger: Logger = createLogger('fl
     logLevel: logLevel.WARN,
     logCreator: kafkaLogCreator(logger),
   });
-  const producer: Producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    // The Java client's murmur2 partitioning: the same key lands on the same partition whoever produces it.
-    createPartitioner: Partitioners.DefaultPartitioner,
-    // Unlimited retries keep idempotence sound (kafkajs warns otherwise); the ack timeout bounds what a client waits.
-    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 2000 },
-  });
+  const producers: Producer[] = Array.from({ length: cfg.INGEST_PRODUCERS }, () =>
+    kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      // The Java client's murmur2 partitioning: the same key lands on the same partition whoever produces it.
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // Unlimited retries keep idempotence sound (kafkajs warns otherwise); the ack timeout bounds what a client waits.
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 2000 },
+    }),
+  );
   const admin = kafka.admin();
   const pools = createPools(cfg, 'floodgate-api');
   // No offline queue: while Redis is down commands fail at once, so reads fall back to the
@@ -68,21 +70,21 @@ export async function startApi(cfg: ApiConfig, logger: Logger = createLogger('fl
   let shuttingDown = false;
   const topic = topicNames(cfg.KAFKA_TOPIC_PREFIX).events;
   const batching = new BatchingProducer(
-    producer,
+    producers,
     {
       topic,
       lingerMs: cfg.INGEST_LINGER_MS,
       maxBatchMessages: cfg.INGEST_MAX_BATCH_MESSAGES,
       maxInflightEvents: cfg.INGEST_MAX_INFLIGHT_EVENTS,
       ackTimeoutMs: cfg.INGEST_ACK_TIMEOUT_MS,
-      maxConcurrentSends: cfg.INGEST_MAX_CONCURRENT_SENDS,
     },
     metrics,
     logger,
   );
   // Kafka may be down at start: the producer connects in the background and ingest answers 503 meanwhile
   // (sendBatch connects lazily too, so the first send after an outage reconnects).
-  producer.connect().catch((err: Error) => logger.warn({ err: err.message }, 'Kafka producer not connected yet; ingest answers 503 until it is'));
+  for (const producer of producers)
+    producer.connect().catch((err: Error) => logger.warn({ err: err.message }, 'Kafka producer not connected yet; ingest answers 503 until it is'));
   admin.connect().catch(() => undefined);
 
   const monitor = new DependencyMonitor(
@@ -137,7 +139,7 @@ export async function startApi(cfg: ApiConfig, logger: Logger = createLogger('fl
         server.closeIdleConnections();
         await closed;
         await batching.close();
-        await Promise.allSettled([producer.disconnect(), admin.disconnect(), monitor.stop()]);
+        await Promise.allSettled([...producers.map((p) => p.disconnect()), admin.disconnect(), monitor.stop()]);
         await Promise.allSettled([pools.end(), redis.quit()]);
       })();
       await Promise.race([orderly, bound]);

@@ -18,7 +18,6 @@ export interface BatchingProducerOptions {
   maxBatchMessages: number;
   maxInflightEvents: number;
   ackTimeoutMs: number;
-  maxConcurrentSends: number;
 }
 
 /**
@@ -49,20 +48,26 @@ export class BatchingProducer {
   private queue: Pending[] = [];
   private queuedMessages = 0;
   private inflight = 0;
-  private sending = 0;
+  /** Producers with no send in flight. kafkajs allows one request in flight per idempotent producer, so
+   * several producers (each its own connection and producer id) let batches overlap on the wire. Per-device
+   * order is kept: a request's events go in one send, and a device's next request follows its 202. */
+  private readonly available: Producer[];
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
-  private readonly idle = new Set<() => void>();
+  private readonly drainWaiters = new Set<() => void>();
   /** Time of the last acknowledged send and of the last failure, for /healthz. */
   lastAckAt = 0;
   lastErrorAt = 0;
 
   constructor(
-    private readonly producer: Producer,
+    producers: Producer[],
     private readonly opts: BatchingProducerOptions,
     private readonly metrics: ApiMetrics,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    if (producers.length === 0) throw new Error('BatchingProducer needs at least one producer');
+    this.available = [...producers];
+  }
 
   get inflightEvents(): number {
     return this.inflight;
@@ -101,11 +106,11 @@ export class BatchingProducer {
     this.closed = true;
     if (this.queue.length) this.flush();
     if (this.inflight === 0) return;
-    await new Promise<void>((resolve) => this.idle.add(resolve));
+    await new Promise<void>((resolve) => this.drainWaiters.add(resolve));
   }
 
   private schedule(): void {
-    if (this.sending >= this.opts.maxConcurrentSends) return; // the running send's completion flushes the queue
+    if (this.available.length === 0) return; // a running send's completion flushes the queue
     if (this.queuedMessages >= this.opts.maxBatchMessages || this.opts.lingerMs === 0) {
       this.flush();
       return;
@@ -116,7 +121,7 @@ export class BatchingProducer {
   private flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    while (this.queue.length && this.sending < this.opts.maxConcurrentSends) {
+    while (this.queue.length && this.available.length) {
       const batch: Pending[] = [];
       let size = 0;
       while (this.queue.length && (size === 0 || size + this.queue[0]!.messages.length <= this.opts.maxBatchMessages)) {
@@ -127,17 +132,17 @@ export class BatchingProducer {
       this.queuedMessages -= size;
       // The kafkajs instrumentation parents its producer spans on the context active at sendBatch;
       // without this it would be whichever request happened to arm the timer or finish the last send.
-      void context.with(batch[0]!.ctx, () => this.sendBatch(batch, size));
+      const producer = this.available.pop()!;
+      void context.with(batch[0]!.ctx, () => this.sendBatch(producer, batch, size));
     }
   }
 
-  private async sendBatch(batch: Pending[], size: number): Promise<void> {
-    this.sending++;
+  private async sendBatch(producer: Producer, batch: Pending[], size: number): Promise<void> {
     this.metrics.ingestBatches.inc();
     const stop = this.metrics.producerSendDuration.startTimer();
     const messages = batch.flatMap((p) => p.messages);
     try {
-      await this.producer.sendBatch({ acks: -1, topicMessages: [{ topic: this.opts.topic, messages }] });
+      await producer.sendBatch({ acks: -1, topicMessages: [{ topic: this.opts.topic, messages }] });
       stop();
       this.lastAckAt = Date.now();
       for (const p of batch) p.resolve();
@@ -147,13 +152,13 @@ export class BatchingProducer {
       const failure = new IngestUnavailableError(`Kafka did not accept the events: ${(err as Error).message}`, 'unknown', err);
       for (const p of batch) p.reject(failure);
     } finally {
-      this.sending--;
+      this.available.push(producer);
       this.inflight -= size;
       this.metrics.producerInflight.set(this.inflight);
       if (this.queue.length) this.flush(); // they already waited for this send: no extra linger
       if (this.inflight === 0) {
-        for (const resolve of this.idle) resolve();
-        this.idle.clear();
+        for (const resolve of this.drainWaiters) resolve();
+        this.drainWaiters.clear();
       }
     }
   }

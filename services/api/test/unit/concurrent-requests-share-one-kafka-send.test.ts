@@ -22,14 +22,15 @@ const options: BatchingProducerOptions = {
   maxBatchMessages: 100,
   maxInflightEvents: 10,
   ackTimeoutMs: 1000,
-  maxConcurrentSends: 1,
 };
 const settle = () => new Promise((r) => setTimeout(r, 20));
 
-function make(overrides: Partial<BatchingProducerOptions> = {}) {
+/** `producers` fakes share one call log, so tests see every send in order whichever producer made it. */
+function make(overrides: Partial<BatchingProducerOptions> = {}, producers = 1) {
   const fake = new FakeProducer();
+  const fakes = Array.from({ length: producers }, () => ({ sendBatch: (b: ProducerBatch) => fake.sendBatch(b) }));
   const metrics = createMetrics();
-  const producer = new BatchingProducer(fake as unknown as Producer, { ...options, ...overrides }, metrics, createLogger('test', 'silent'));
+  const producer = new BatchingProducer(fakes as unknown as Producer[], { ...options, ...overrides }, metrics, createLogger('test', 'silent'));
   return { fake, producer, metrics };
 }
 
@@ -54,7 +55,7 @@ describe('the coalescing producer', () => {
     await settle();
     const later = [producer.send([msg('b')]), producer.send([msg('c')])];
     await settle();
-    expect(fake.calls).toHaveLength(1); // at most one send at a time here
+    expect(fake.calls).toHaveLength(1); // one producer: one send in flight
     fake.calls[0]!.resolve();
     await first;
     await settle();
@@ -99,7 +100,7 @@ describe('the coalescing producer', () => {
   });
 
   it('splits at the batch size and flushes everything on close', async () => {
-    const { fake, producer } = make({ maxBatchMessages: 2, maxConcurrentSends: 4, lingerMs: 50 });
+    const { fake, producer } = make({ maxBatchMessages: 2, lingerMs: 50 }, 4);
     const requests = [producer.send([msg('a'), msg('b')]), producer.send([msg('c')])];
     await new Promise((r) => setImmediate(r));
     expect(fake.calls).toHaveLength(1); // the full batch left without waiting for the linger
@@ -110,5 +111,18 @@ describe('the coalescing producer', () => {
     await Promise.all(requests);
     await closing;
     await expect(producer.send([msg('late')])).rejects.toMatchObject({ written: 'no' });
+  });
+
+  it('overlaps sends across producers, one in flight per producer', async () => {
+    const { fake, producer } = make({ maxBatchMessages: 1, lingerMs: 0 }, 2);
+    const requests = ['a', 'b', 'c'].map((v) => producer.send([msg(v)]));
+    await settle();
+    expect(fake.calls).toHaveLength(2); // the third waits for a free producer
+    fake.calls[0]!.resolve();
+    await settle();
+    expect(fake.calls).toHaveLength(3);
+    expect([0, 1, 2].map((i) => fake.messagesOf(i)[0])).toEqual(['a', 'b', 'c']);
+    fake.calls.forEach((c) => c.resolve());
+    await Promise.all(requests);
   });
 });
