@@ -21,6 +21,8 @@ export interface JwtVerifierOptions {
   now?: () => number;
 }
 
+const maxCachedTokenLength = 2048;
+
 interface CachedToken {
   principal: Principal;
   expiresAtMs: number;
@@ -84,7 +86,8 @@ export class JwtVerifier {
   }
 
   private remember(token: string, entry: CachedToken): void {
-    if (this.opts.cacheMaxEntries === 0) return;
+    // Keys are the tokens themselves; an unusually long one is verified each time rather than held in memory.
+    if (this.opts.cacheMaxEntries === 0 || token.length > maxCachedTokenLength) return;
     if (this.cache.size >= this.opts.cacheMaxEntries) {
       // Maps iterate in insertion order: drop the oldest entry, which is the one closest to being useless.
       const oldest = this.cache.keys().next();
