@@ -50,6 +50,7 @@ export class Reconciler {
   /** Leadership changed hands: what this instance remembered may be stale. */
   forgetHistory(): void {
     this.histories.clear();
+    this.deps.status.forgetAll();
   }
 
   async forget(ls: { metadata: { namespace?: string; name?: string; uid?: string } }): Promise<void> {

@@ -35,6 +35,11 @@ export class StatusWriter {
     return true;
   }
 
+  /** Another instance may have written since: the next write must not be skipped. */
+  forgetAll(): void {
+    this.lastWritten.clear();
+  }
+
   forget(ls: { metadata: { namespace?: string; name?: string; uid?: string } }): void {
     this.lastWritten.delete(`${ls.metadata.namespace}/${ls.metadata.name}/${ls.metadata.uid ?? ''}`);
   }
