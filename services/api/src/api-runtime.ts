@@ -132,12 +132,12 @@ export async function startApi(cfg: ApiConfig, logger: Logger = createLogger('fl
   const shutdown = (reason = 'shutdown') => {
     closing ??= (async () => {
       shuttingDown = true;
-      logger.info({ reason }, 'shutting down: no new connections, draining requests');
+      logger.info({ reason, drainDelayMs: cfg.SHUTDOWN_DRAIN_DELAY_MS }, 'shutting down: draining requests');
       const bound = new Promise<void>((resolve) => setTimeout(resolve, cfg.SHUTDOWN_TIMEOUT_MS).unref());
       const orderly = (async () => {
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        await closed;
+        if (cfg.SHUTDOWN_DRAIN_DELAY_MS > 0) await new Promise((resolve) => setTimeout(resolve, cfg.SHUTDOWN_DRAIN_DELAY_MS));
+        // close() stops accepting and closes idle keep-alive connections; requests being handled finish first.
+        await new Promise<void>((resolve) => server.close(() => resolve()));
         await batching.close();
         await Promise.allSettled([...producers.map((p) => p.disconnect()), admin.disconnect(), monitor.stop()]);
         await Promise.allSettled([pools.end(), redis.quit()]);

@@ -44,6 +44,9 @@ export const apiConfigSchema = z
     INGEST_PRODUCERS: env.int(2, 1, 16),
     /** Retry-After (seconds) sent with 503. */
     RETRY_AFTER_SECONDS: env.int(2, 1, 3600),
+    /** SIGTERM: keep serving this long (readiness already 503, responses say Connection: close) so requests
+     * in transit and load balancers catching up are answered rather than reset; then stop accepting. */
+    SHUTDOWN_DRAIN_DELAY_MS: env.int(1000, 0, 60_000),
     /** SIGTERM: after this the process exits even if Kafka or a pool has not finished closing. */
     SHUTDOWN_TIMEOUT_MS: env.int(15_000, 100),
     /** Express `trust proxy` (hops), so the client address behind the ingress is right. */

@@ -25,6 +25,7 @@ export async function startApiUnderTest(overrides: Record<string, string | undef
     JWT_AUDIENCE: audience,
     LOG_LEVEL: process.env.API_TEST_LOG_LEVEL ?? 'silent', // API_TEST_LOG_LEVEL=warn shows the API's logs when a test fails
     DEPENDENCY_PROBE_INTERVAL_MS: '1000',
+    SHUTDOWN_DRAIN_DELAY_MS: '0', // no load balancer in front of an in-process API
     ...overrides,
   };
   // An override of undefined removes the variable (e.g. a JWKS-only setup without JWT_SECRET).
