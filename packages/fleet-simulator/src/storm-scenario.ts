@@ -64,19 +64,26 @@ export interface SimState {
   riverLevelM: number;
 }
 
-export const initialState = (): SimState => ({ soilMoisturePct: 32, tiltDeg: 0.1, riverLevelM: 1.2 });
+export const initialState = (): SimState => ({ soilMoisturePct: 24, tiltDeg: 0.05, riverLevelM: 1.2 });
+
+/** Volumetric water content of a typical slope soil: field capacity about 22 %, saturation about 48 %. */
+const FIELD_CAPACITY = 22;
+const SATURATION = 48;
 
 /**
  * Advances a device by `dtHours` of simulated time at progress `p`; returns the new
  * state and the metrics it reports. Simple bucket models, not hydrology: enough to
- * make the alert rules open, escalate and resolve in a believable order.
+ * make the flagship alert rules (packages/db/migrations) open, escalate and resolve in
+ * a believable order: rain first, then soil moisture, then tilt and river stage.
  */
 export function step(device: SimDevice, state: SimState, p: number, dtHours: number, storm = defaultStorm): { state: SimState; metrics: Record<string, number> } {
   const rain = rainfall(p, device, storm);
-  const infiltration = rain * 1.2 * (1 - state.soilMoisturePct / 100);
-  const drainage = (state.soilMoisturePct - 30) * 0.06;
-  const soil = clamp(state.soilMoisturePct + (infiltration - drainage) * dtHours, 5, 100);
-  const tiltRate = soil > 85 ? (soil - 85) * 0.08 : -0.02;
+  const room = 1 - (state.soilMoisturePct - 15) / (SATURATION - 15);
+  const infiltration = rain * 0.5 * Math.max(0, room);
+  const drainage = (state.soilMoisturePct - FIELD_CAPACITY) * 0.06;
+  const soil = clamp(state.soilMoisturePct + (infiltration - drainage) * dtHours, 10, SATURATION);
+  // Near saturation pore pressure rises and the slope creeps; tilt does not recover.
+  const tiltRate = soil > 40 ? (soil - 40) * 0.15 : 0;
   const tilt = clamp(state.tiltDeg + tiltRate * dtHours, 0, 15);
   const riverTarget = 1.2 + rain * 0.09 * device.exposure;
   const river = state.riverLevelM + (riverTarget - state.riverLevelM) * Math.min(1, 0.35 * dtHours);
