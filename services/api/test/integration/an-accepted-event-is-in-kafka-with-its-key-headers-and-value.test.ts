@@ -1,6 +1,7 @@
 import { Kafka, logLevel, type Consumer, type KafkaMessage } from 'kafkajs';
 import { topicNames } from '@floodgate/config';
 import { bearer, startApiUnderTest, uniqueDevice, type ApiUnderTest } from '../support/api-under-test';
+import { acquire, type Release } from '../support/stack-disruption-lock';
 
 let api: ApiUnderTest;
 let consumer: Consumer;
@@ -20,6 +21,12 @@ async function waitFor<T>(find: () => T | undefined, ms = 15000): Promise<T> {
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+let release: Release | undefined;
+// No test of the API stops Kafka or Redis while this file runs.
+beforeAll(async () => {
+  release = await acquire('shared');
+}, 310_000);
 
 beforeAll(async () => {
   api = await startApiUnderTest();
@@ -150,3 +157,6 @@ describe('POST /v1/events makes events durable in Kafka', () => {
     expect(text).not.toContain(deviceId);
   });
 });
+
+// Declared last: Jest runs afterAll hooks in order, so the lock is freed after the file's own cleanup.
+afterAll(() => release?.());

@@ -6,12 +6,19 @@ import { createMetrics } from '../../src/metrics';
 import { fillFromReplica } from '../../src/routes/device-routes';
 import { bearer, startApiUnderTest, uniqueDevice, type ApiUnderTest } from '../support/api-under-test';
 import { insertDevice, insertReadings, pools, untilReplicaHas } from '../support/database';
+import { acquire, type Release } from '../support/stack-disruption-lock';
 
 let api: ApiUnderTest;
 let db: ReturnType<typeof pools>;
 let redis: Redis;
 let cache: DeviceCache;
 let viewer: string;
+
+let release: Release | undefined;
+// No test of the API stops Kafka or Redis while this file runs.
+beforeAll(async () => {
+  release = await acquire('shared');
+}, 310_000);
 
 beforeAll(async () => {
   api = await startApiUnderTest({ CACHE_FILL_TTL_MS: '4000' });
@@ -118,3 +125,6 @@ describe('GET /v1/devices/{id}/readings', () => {
     expect((await get(`/v1/devices/d1/readings?from=yesterday`)).status).toBe(400);
   });
 });
+
+// Declared last: Jest runs afterAll hooks in order, so the lock is freed after the file's own cleanup.
+afterAll(() => release?.());

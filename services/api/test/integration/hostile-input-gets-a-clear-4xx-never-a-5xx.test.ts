@@ -1,10 +1,17 @@
 import fc from 'fast-check';
 import { bearer, startApiUnderTest, uniqueDevice, type ApiUnderTest } from '../support/api-under-test';
+import { acquire, type Release } from '../support/stack-disruption-lock';
 
 let api: ApiUnderTest;
 let token: string;
 const deviceId = uniqueDevice('fuzz');
 const valid = { deviceId, ts: '2026-11-23T10:00:00Z', metrics: { rain_mm_h: 1 } };
+
+let release: Release | undefined;
+// No test of the API stops Kafka or Redis while this file runs.
+beforeAll(async () => {
+  release = await acquire('shared');
+}, 310_000);
 
 beforeAll(async () => {
   api = await startApiUnderTest({ RATE_LIMIT_PER_MINUTE: '1000000' });
@@ -143,3 +150,6 @@ describe('hostile or broken bodies get a clear problem, never a 5xx', () => {
     expect((await fetch(`${api.url}/healthz`)).status).toBe(200); // the process stayed up
   }, 120_000);
 });
+
+// Declared last: Jest runs afterAll hooks in order, so the lock is freed after the file's own cleanup.
+afterAll(() => release?.());

@@ -3,9 +3,16 @@ import { Kafka, logLevel } from 'kafkajs';
 import { startServer, stopServer } from '@floodgate/devstack';
 import { topicNames } from '@floodgate/config';
 import { bearer, startApiUnderTest, uniqueDevice, type ApiUnderTest } from '../support/api-under-test';
+import { acquire, type Release } from '../support/stack-disruption-lock';
 
 let api: ApiUnderTest;
 const topic = topicNames(process.env.KAFKA_TOPIC_PREFIX).events;
+
+let release: Release | undefined;
+// This test stops a server of the shared stack: nothing else of the API runs meanwhile.
+beforeAll(async () => {
+  release = await acquire('exclusive');
+}, 310_000);
 
 beforeAll(async () => {
   api = await startApiUnderTest({ INGEST_ACK_TIMEOUT_MS: '1500', INGEST_MAX_INFLIGHT_EVENTS: '6', RETRY_AFTER_SECONDS: '3' });
@@ -115,3 +122,6 @@ it('answers 503 + Retry-After while Kafka is down, never 202 for an event that i
   expect([...accepted].filter((id) => !inKafka.has(id))).toEqual([]);
   expect([...refused].filter((id) => inKafka.has(id))).toEqual([]);
 }, 240_000);
+
+// Declared last: Jest runs afterAll hooks in order, so the lock is freed after the file's own cleanup.
+afterAll(() => release?.());

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { SignJWT, exportJWK, exportSPKI, generateKeyPair, type JWK } from 'jose';
 import { createApiKey, revokeApiKey } from '../../src/auth/api-keys';
 import { audience, bearer, issuer, startApiUnderTest, testSecret, uniqueDevice, type ApiUnderTest } from '../support/api-under-test';
+import { acquire, type Release } from '../support/stack-disruption-lock';
 
 let hsApi: ApiUnderTest;
 let jwksApi: ApiUnderTest;
@@ -42,6 +43,12 @@ async function expectRejected(api: ApiUnderTest, token: string, status: 401 | 40
   expect(res.body?.detail).toMatch(detail);
   if (status === 401) expect(res.www).toMatch(/^Bearer/);
 }
+
+let release: Release | undefined;
+// No test of the API stops Kafka or Redis while this file runs.
+beforeAll(async () => {
+  release = await acquire('shared');
+}, 310_000);
 
 beforeAll(async () => {
   rsa = await generateKeyPair('RS256', { extractable: true });
@@ -213,3 +220,6 @@ describe('API keys', () => {
     expect((await post(hsApi, { 'x-api-key': 'fgk_nosuchprefix0_' + 'a'.repeat(43) }, event('dev-9'))).status).toBe(401);
   });
 });
+
+// Declared last: Jest runs afterAll hooks in order, so the lock is freed after the file's own cleanup.
+afterAll(() => release?.());

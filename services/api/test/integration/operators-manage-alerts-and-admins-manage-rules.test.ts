@@ -1,12 +1,19 @@
 import crypto from 'node:crypto';
 import { bearer, startApiUnderTest, uniqueDevice, type ApiUnderTest } from '../support/api-under-test';
 import { pools, untilReplicaHas } from '../support/database';
+import { acquire, type Release } from '../support/stack-disruption-lock';
 
 let api: ApiUnderTest;
 let db: ReturnType<typeof pools>;
 let admin: string;
 let operator: string;
 let viewer: string;
+
+let release: Release | undefined;
+// No test of the API stops Kafka or Redis while this file runs.
+beforeAll(async () => {
+  release = await acquire('shared');
+}, 310_000);
 
 beforeAll(async () => {
   api = await startApiUnderTest();
@@ -164,3 +171,6 @@ describe('POST /v1/predictions', () => {
     expect((await call('POST', '/v1/predictions', viewer, { deviceId: storm, model: 'astrology' })).status).toBe(400);
   });
 });
+
+// Declared last: Jest runs afterAll hooks in order, so the lock is freed after the file's own cleanup.
+afterAll(() => release?.());

@@ -4,6 +4,7 @@ import { freePort } from '@floodgate/devstack';
 import { mintToken } from '../../src/auth/mint-token';
 import { audience, issuer, testSecret, uniqueDevice } from '../support/api-under-test';
 import { migrate } from '@floodgate/db';
+import { acquire, type Release } from '../support/stack-disruption-lock';
 
 const root = path.resolve(__dirname, '../../../..');
 
@@ -19,6 +20,12 @@ async function waitForHttp(url: string, ms = 30_000): Promise<void> {
   }
   throw new Error(`${url} did not answer`);
 }
+
+let release: Release | undefined;
+// No test of the API stops Kafka or Redis while this file runs.
+beforeAll(async () => {
+  release = await acquire('shared');
+}, 310_000);
 
 let child: ChildProcess | undefined;
 afterAll(() => {
@@ -86,3 +93,6 @@ it('on SIGTERM answers the requests in flight or in transit, reports not ready, 
   expect(lines.every((l) => typeof l.level === 'string')).toBe(true); // the service logs JSON only
   expect(logs.join('') + stderr.join('')).not.toContain(token); // no secrets in logs
 }, 60_000);
+
+// Declared last: Jest runs afterAll hooks in order, so the lock is freed after the file's own cleanup.
+afterAll(() => release?.());

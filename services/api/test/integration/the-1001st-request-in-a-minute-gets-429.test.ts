@@ -1,7 +1,14 @@
 import { startServer, stopServer } from '@floodgate/devstack';
 import { bearer, startApiUnderTest, uniqueDevice, type ApiUnderTest } from '../support/api-under-test';
+import { acquire, type Release } from '../support/stack-disruption-lock';
 
 let api: ApiUnderTest;
+
+let release: Release | undefined;
+// This test stops a server of the shared stack: nothing else of the API runs meanwhile.
+beforeAll(async () => {
+  release = await acquire('exclusive');
+}, 310_000);
 
 beforeAll(async () => {
   api = await startApiUnderTest();
@@ -64,3 +71,6 @@ it('keeps limiting on its own while Redis is down, says so in a metric, and shar
   }
   expect(await degradedGauge()).toBe(0);
 }, 120_000);
+
+// Declared last: Jest runs afterAll hooks in order, so the lock is freed after the file's own cleanup.
+afterAll(() => release?.());
