@@ -40,8 +40,9 @@ export const apiConfigSchema = z
     INGEST_MAX_INFLIGHT_EVENTS: env.int(50_000, 1),
     /** A request waits this long for Kafka's acknowledgement before answering 503 (the outcome is then unknown). */
     INGEST_ACK_TIMEOUT_MS: env.int(5000, 100),
-    /** Idempotent producers (connections) used side by side: kafkajs keeps one request in flight per producer. */
-    INGEST_PRODUCERS: env.int(2, 1, 16),
+    /** Idempotent producers (connections) used side by side: kafkajs keeps one request in flight per producer.
+     * More than one helped single-event latency a little and cost batch throughput on 2 cores (bench/api). */
+    INGEST_PRODUCERS: env.int(1, 1, 16),
     /** Retry-After (seconds) sent with 503. */
     RETRY_AFTER_SECONDS: env.int(2, 1, 3600),
     /** SIGTERM: keep serving this long (readiness already 503, responses say Connection: close) so requests
