@@ -18,11 +18,8 @@ bootstrap: ## Install what is missing: Debian packages, Node 24, npm packages (o
 tools: ## Build the Go tools (helm, kubeconform, etcd, kube-apiserver) into the user cache
 	@scripts/go-tools.sh
 
-demo: bootstrap ## Start the local stack, apply the schema, and show what runs where
-	@$(STACK) up
-	@eval "$$($(STACK) env)" && npm run --silent migrate
-	@echo; echo "The stack runs in the background. 'make status' shows it, 'make down' stops it."
-	@echo "Point a service at it with: eval \"\$$(make -s env)\""
+demo: bootstrap ## The whole system on the local stack: a storm over simulated sensors, autoscaling, alerts, a no-loss summary
+	@tsx packages/demo/src/demo.ts
 
 test: ## Run every test tier against the real local stack; ends with "N passed, N failed"
 	@scripts/run-tests.sh

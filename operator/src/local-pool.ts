@@ -4,6 +4,7 @@
  * command, stops the newest first with SIGTERM (SIGKILL after a grace period), and forgets a
  * process that exits on its own, so the next poll starts a replacement.
  */
+import fs from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from '@floodgate/config';
 import { decideReplicas, emptyHistory, type Decision, type DecisionHistory, type ScalerSpec } from './decide-replicas';
@@ -17,6 +18,8 @@ export interface LocalPoolOptions {
   stopGraceMs: number;
   /** When set, replica in slot i gets HTTP_PORT = base + i, so their health/metrics ports differ. */
   httpPortBase?: number;
+  /** Append the replicas' output to this file instead of the pool's own stdout/stderr. */
+  logFile?: string;
   log: Logger;
 }
 
@@ -57,7 +60,9 @@ export class LocalPool {
     const env: NodeJS.ProcessEnv = { ...process.env, ...this.opts.env, LOCAL_POOL_SLOT: String(slot) };
     if (this.opts.httpPortBase !== undefined) env.HTTP_PORT = String(this.opts.httpPortBase + slot);
     // Its own process group, so a stop reaches what the command itself starts (npx, tsx, node).
-    const child = spawn(this.opts.command, this.opts.args, { env, cwd: this.opts.cwd, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+    const out = this.opts.logFile ? fs.openSync(this.opts.logFile, 'a') : 'inherit';
+    const child = spawn(this.opts.command, this.opts.args, { env, cwd: this.opts.cwd, stdio: ['ignore', out, out], detached: true });
+    if (typeof out === 'number') fs.closeSync(out);
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const member: Member = { slot, child, exited };
     child.once('error', (err) => this.opts.log.error({ slot, err: err.message }, 'local worker could not start'));
