@@ -8,7 +8,10 @@ const shared = {
   testEnvironment: 'node',
 };
 const roots = '<rootDir>/{packages/*,services/*,operator}';
+// testTimeout is a global option (Jest ignores it inside a project): two minutes is for
+// the integration and e2e tiers, and unit tests finish far inside it anyway.
 module.exports = {
+  testTimeout: 120000,
   projects: [
     { ...shared, displayName: 'unit', testMatch: [`${roots}/test/unit/**/*.test.ts`] },
     {
@@ -17,7 +20,6 @@ module.exports = {
       testMatch: [`${roots}/test/integration/**/*.test.ts`],
       globalSetup: '<rootDir>/packages/devstack/src/jest-global-setup.ts',
       globalTeardown: '<rootDir>/packages/devstack/src/jest-global-teardown.ts',
-      testTimeout: 120000,
     },
     {
       ...shared,
@@ -25,7 +27,6 @@ module.exports = {
       testMatch: [`${roots}/test/e2e/**/*.test.ts`],
       globalSetup: '<rootDir>/packages/devstack/src/jest-global-setup.ts',
       globalTeardown: '<rootDir>/packages/devstack/src/jest-global-teardown.ts',
-      testTimeout: 300000,
     },
   ],
 };

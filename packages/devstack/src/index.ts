@@ -1,8 +1,8 @@
 /** Public API of the local stack, for tests, benchmarks and the demo. */
-export { up, down, restart, stopServer, startServer, status, readStack, stackEnv, leftoverProcesses, serverModules, defaultServers } from './stack';
+export { up, down, restart, stopServer, startServer, updateServer, status, readStack, stackEnv, leftoverProcesses, serverModules, defaultServers } from './stack';
 export type { StackFile, ServerStatus } from './stack';
 export { StackError } from './stack-error';
-export { postgresUrl } from './servers/postgres';
+export { postgresUrl, stopPostgresMember, startPostgresMember } from './servers/postgres';
 export type { PostgresState } from './servers/postgres';
 export type { KafkaState } from './servers/kafka';
 export type { RedisState } from './servers/redis';

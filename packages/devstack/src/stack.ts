@@ -127,6 +127,20 @@ export async function startServer(name: string, opts: { dir?: string } = {}): Pr
   writeStack(stack);
 }
 
+/**
+ * Runs `change` on one server's recorded state and records what it returns: for fault
+ * tests that stop and start part of a server (e.g. only the PostgreSQL primary).
+ */
+export async function updateServer<S extends ServerState>(name: string, change: (state: S) => Promise<S>, opts: { dir?: string } = {}): Promise<S> {
+  const stack = requireStack(opts.dir);
+  const state = stack.servers[name] as S | undefined;
+  if (!state) throw new StackError(`${name} is not part of the stack in ${stack.dir}`, `start it: floodgate-stack up --servers ${name}`);
+  const next = await change(state);
+  stack.servers[name] = next;
+  writeStack(stack);
+  return next;
+}
+
 function requireStack(dir?: string): StackFile {
   const stack = readStack(dir ?? defaultStateDir());
   if (!stack) throw new StackError(`no local stack in ${dir ?? defaultStateDir()}`, 'start one: make up (or npm run stack -- up)');

@@ -213,6 +213,27 @@ host replication replicator 127.0.0.1/32 scram-sha-256
   },
 };
 
+/**
+ * Stops one member (the primary or the replica) with a fast shutdown, for fault tests:
+ * the other keeps running. pids[0] is the primary, pids[1] the replica.
+ */
+export async function stopPostgresMember(state: PostgresState, member: 'primary' | 'replica'): Promise<void> {
+  await stopDaemon(state.pids[member === 'primary' ? 0 : 1], 'SIGINT', 20000);
+}
+
+/** Starts a stopped member again on its port with its data, and waits until it answers. */
+export async function startPostgresMember(state: PostgresState, member: 'primary' | 'replica'): Promise<PostgresState> {
+  const i = member === 'primary' ? 0 : 1;
+  if (isRunning(state.pids[i])) return state;
+  const { bin } = postgresBinDir();
+  const pid = startServer(bin, path.join(state.dir, member), state.logFiles[i]!, serverUser());
+  const url = postgresUrl(state, member, 'super').replace(`/${state.database}`, '/postgres');
+  await waitFor(`PostgreSQL ${member}`, () => query(url, 'select 1'), { timeoutMs: 60000, pid, logFile: state.logFiles[i] });
+  const pids = [...state.pids];
+  pids[i] = pid;
+  return { ...state, pids };
+}
+
 export function postgresRunning(state: PostgresState): boolean {
   return state.pids.every(isRunning);
 }

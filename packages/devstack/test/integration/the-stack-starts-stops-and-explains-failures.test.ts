@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { down, leftoverProcesses, readStack, restart, StackError, status, up } from '../../src';
+import { down, leftoverProcesses, readStack, restart, StackError, startPostgresMember, status, stopPostgresMember, up, updateServer, type PostgresState } from '../../src';
 
 // Each test uses a stack folder of its own, apart from the shared stack the other tests use.
 // (Readable by others: PostgreSQL runs as the postgres user when the tests run as root.)
@@ -40,6 +40,23 @@ describe('the local stack', () => {
       expect(after.primaryPort).toBe(before.primaryPort);
       expect(after.pids).not.toEqual(before.pids);
       expect((await status({ dir }))[0]!.summary).toMatch(/streaming/);
+    } finally {
+      await down({ dir });
+    }
+  });
+
+  it('stops and restarts only the PostgreSQL primary, and the replica streams again', async () => {
+    const dir = tmpDir();
+    try {
+      await up({ dir, servers: ['postgres'] });
+      const before = readStack(dir)!.servers.postgres as PostgresState;
+      await updateServer<PostgresState>('postgres', async (s) => (await stopPostgresMember(s, 'primary'), s), { dir });
+      expect(leftoverProcesses(dir).some((p) => p.pid === before.pids[1])).toBe(true); // the replica runs on
+      expect((await status({ dir }))[0]!.running).toBe(false);
+      const after = await updateServer<PostgresState>('postgres', (s) => startPostgresMember(s, 'primary'), { dir });
+      expect(after.pids[1]).toBe(before.pids[1]);
+      for (let i = 0; i < 150 && !/\(streaming; primary sees 1 standby\)/.test((await status({ dir }))[0]!.summary); i++) await new Promise((r) => setTimeout(r, 200));
+      expect((await status({ dir }))[0]!.summary).toMatch(/\(streaming; primary sees 1 standby\)/);
     } finally {
       await down({ dir });
     }
