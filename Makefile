@@ -7,7 +7,7 @@ export PATH := $(CACHE)/node-$(NODE_VERSION)/bin:$(CACHE)/tools/bin:$(CURDIR)/no
 export NODE_OPTIONS := --disable-warning=TimeoutNegativeWarning
 STACK := tsx packages/devstack/src/cli.ts
 
-.PHONY: help bootstrap tools demo test lint format typecheck up down status env migrate clean charts
+.PHONY: help bootstrap tools demo test lint format typecheck up down status env migrate clean charts bench-worker
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ status: ## What runs where, and whether it answers
 
 env: ## Shell exports that point the services at the local stack
 	@$(STACK) env
+
+bench-worker: bootstrap ## Worker drain rate vs raw COPY, and end-to-end latency (BENCH_EVENTS=1000000 for the full run)
+	@tsx bench/worker/drain.ts
 
 migrate: ## Apply database migrations to the local stack's primary
 	@eval "$$($(STACK) env)" && npm run --silent migrate

@@ -14,6 +14,8 @@ export const workerSchema = z.object({
   WORKER_PARTITIONS_CONCURRENTLY: env.int(4, 1, 64),
   /** Upper bound on bytes fetched per partition per request; bounds a batch's size and memory. */
   WORKER_MAX_BYTES_PER_PARTITION: env.int(4 * 1024 * 1024, 1024),
+  /** Upper bound on bytes per fetch across partitions: larger fetches mean larger batches (fewer commits) under lag. */
+  WORKER_MAX_BYTES: env.int(32 * 1024 * 1024, 1024),
   /** A crashed worker's partitions move to others after this long without its heartbeat. */
   WORKER_SESSION_TIMEOUT_MS: env.int(30000, 6000, 300000),
   /** Backoff for transient faults (database or Redis down): exponential from BASE to MAX with full jitter. */

@@ -47,6 +47,7 @@ export async function startWorker(cfg: WorkerConfig, log: Logger = createLogger(
     groupId: cfg.WORKER_GROUP_ID,
     allowAutoTopicCreation: false,
     maxBytesPerPartition: cfg.WORKER_MAX_BYTES_PER_PARTITION,
+    maxBytes: cfg.WORKER_MAX_BYTES,
     sessionTimeout: cfg.WORKER_SESSION_TIMEOUT_MS,
     heartbeatInterval: Math.min(3000, Math.floor(cfg.WORKER_SESSION_TIMEOUT_MS / 3)),
   });
