@@ -139,8 +139,21 @@ async function main(): Promise<void> {
     log(`raw COPY: ${total} rows in ${round(copySeconds, 2)} s = ${Math.round(copyRate)} rows/s`);
 
     // Drain with one worker process.
-    const workerEnv = { ...env, DATABASE_URL: drainUrl, DATABASE_READ_URL: drainUrl, KAFKA_TOPIC_PREFIX: prefix, WORKER_GROUP_ID: group, REDIS_KEY_PREFIX: prefix, HTTP_PORT: '0', LOG_LEVEL: 'warn' };
-    const worker = fork(path.join(root, 'services/worker/src/main.ts'), ['consume'], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...workerEnv }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const workerEnv = {
+      ...env,
+      DATABASE_URL: drainUrl,
+      DATABASE_READ_URL: drainUrl,
+      KAFKA_TOPIC_PREFIX: prefix,
+      WORKER_GROUP_ID: group,
+      REDIS_KEY_PREFIX: prefix,
+      HTTP_PORT: '0',
+      LOG_LEVEL: 'warn',
+    };
+    const worker = fork(path.join(root, 'services/worker/src/main.ts'), ['consume'], {
+      execArgv: ['--import', 'tsx'],
+      env: { ...process.env, ...workerEnv },
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
     children.push(worker);
     // The clock starts when the first batch's transaction began (min(stored_at), same machine clock), so process
     // start-up and the group join are not counted, and it stops when every offset is committed (rows durable).
@@ -167,17 +180,40 @@ async function main(): Promise<void> {
     const apiPort = await freePort();
     const api = fork(path.join(root, 'services/api/src/main.ts'), [], {
       execArgv: ['--import', 'tsx'],
-      env: { ...process.env, ...env, PORT: String(apiPort), HOST: '127.0.0.1', JWT_SECRET: jwtSecret, KAFKA_TOPIC_PREFIX: prefix, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '1000000000' },
+      env: {
+        ...process.env,
+        ...env,
+        PORT: String(apiPort),
+        HOST: '127.0.0.1',
+        JWT_SECRET: jwtSecret,
+        KAFKA_TOPIC_PREFIX: prefix,
+        REDIS_KEY_PREFIX: prefix,
+        LOG_LEVEL: 'warn',
+        RATE_LIMIT_PER_MINUTE: '1000000000',
+      },
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     children.push(api);
     const apiUrl = `http://127.0.0.1:${apiPort}`;
-    for (let until = Date.now() + 30000; ; ) {
-      if (await fetch(`${apiUrl}/healthz`).then((r) => r.ok, () => false)) break;
+    for (let until = Date.now() + 30000; ;) {
+      if (
+        await fetch(`${apiUrl}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        break;
       if (Date.now() > until) throw new Error('the API did not start');
       await new Promise((r) => setTimeout(r, 200));
     }
-    const token = await mintToken({ secret: jwtSecret, issuer: 'floodgate', audience: 'floodgate-api', subject: 'bench-gateway', role: 'gateway', ttlSeconds: 3600 });
+    const token = await mintToken({
+      secret: jwtSecret,
+      issuer: 'floodgate',
+      audience: 'floodgate-api',
+      subject: 'bench-gateway',
+      role: 'gateway',
+      ttlSeconds: 3600,
+    });
     const tickMs = 50;
     const perTick = Math.max(1, Math.min(1000, Math.round((rate * tickMs) / 1000)));
     log(`latency: ${perTick} events every ${tickMs} ms (${Math.round((perTick * 1000) / tickMs)} events/s) through the API for ${latencySeconds} s`);
@@ -212,11 +248,20 @@ async function main(): Promise<void> {
       const events = Array.from({ length: perTick }, (_, k) => {
         n += 1;
         const probe = k === 0;
-        return { eventId: `0193b000-0000-7000-8000-${n.toString(16).padStart(12, '0')}`, deviceId: probe ? `probe-${n}` : `lat-${n % devices}`, ts: new Date().toISOString(), metrics: { rain_mm_h: 1 } };
+        return {
+          eventId: `0193b000-0000-7000-8000-${n.toString(16).padStart(12, '0')}`,
+          deviceId: probe ? `probe-${n}` : `lat-${n % devices}`,
+          ts: new Date().toISOString(),
+          metrics: { rain_mm_h: 1 },
+        };
       });
       const sent = performance.now();
       sends.push(
-        fetch(`${apiUrl}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ events }) }).then(
+        fetch(`${apiUrl}/v1/events`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ events }),
+        }).then(
           async (res) => {
             await res.arrayBuffer();
             if (res.status !== 202) return void (failures += 1);
@@ -241,7 +286,13 @@ async function main(): Promise<void> {
       devices,
       prefillSeconds: round(fillSeconds, 2),
       copy: { rows: total, seconds: round(copySeconds, 3), rowsPerSecond: Math.round(copyRate) },
-      drain: { events: total - atT0, seconds: round(drainSeconds, 3), eventsPerSecond: Math.round(drainRate), percentOfCopy: round((100 * drainRate) / copyRate), targetPercent: 50 },
+      drain: {
+        events: total - atT0,
+        seconds: round(drainSeconds, 3),
+        eventsPerSecond: Math.round(drainRate),
+        percentOfCopy: round((100 * drainRate) / copyRate),
+        targetPercent: 50,
+      },
       latency: {
         targetRate: rate,
         sentRate: Math.round((n * 1000) / (latencySeconds * 1000)),
@@ -268,7 +319,10 @@ async function main(): Promise<void> {
       'HTTP 202': { p50_ms: result.latency.acceptedP50Ms, p99_ms: result.latency.acceptedP99Ms },
       '202 -> row committed -> cache updated': { p50_ms: result.latency.cacheUpdatedP50Ms, p99_ms: result.latency.cacheUpdatedP99Ms },
     });
-    console.log(`latency at ${result.latency.sentRate} events/s (half the drain rate), ${result.latency.probes} probes, ${failures} failed requests; written to ${path.relative(root, file)}`);
+    const how = process.env.BENCH_LATENCY_RATE ? 'BENCH_LATENCY_RATE' : 'half the drain rate';
+    console.log(
+      `latency at ${result.latency.sentRate} events/s (${how}), ${result.latency.probes} probes, ${failures} failed requests; written to ${path.relative(root, file)}`,
+    );
   } finally {
     for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
     await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
@@ -281,7 +335,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(() => process.exit(0)).catch((err: Error) => {
-  console.error(err);
-  process.exit(1);
-});
+main()
+  .then(() => process.exit(0))
+  .catch((err: Error) => {
+    console.error(err);
+    process.exit(1);
+  });

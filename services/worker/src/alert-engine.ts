@@ -62,7 +62,10 @@ export function selectorMatches(selector: string | null, deviceId: string): bool
   if (selector === null || selector === '' || selector === '*') return true;
   let re = globCache.get(selector);
   if (!re) {
-    const body = selector.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*+/g, '.*').replace(/\?/g, '.');
+    const body = selector
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*+/g, '.*')
+      .replace(/\?/g, '.');
     re = new RegExp(`^${body}$`);
     globCache.set(selector, re);
   }
@@ -116,7 +119,11 @@ export function evaluate(rule: AlertRule, current: AlertState | undefined, readi
   const peakValue = rule.direction === 'above' ? Math.max(current.peakValue, value) : Math.min(current.peakValue, value);
   const seen = { ...current, lastValue: value, peakValue, lastEventId: reading.eventId, lastEventTs: reading.ts };
   if (isCleared(rule, value)) {
-    return { next: { ...seen, status: 'resolved', resolvedAt: reading.ts }, transition: { kind: 'resolved', severity: current.severity, value }, changed: true };
+    return {
+      next: { ...seen, status: 'resolved', resolvedAt: reading.ts },
+      transition: { kind: 'resolved', severity: current.severity, value },
+      changed: true,
+    };
   }
   if (level && severityRank[level] > severityRank[current.severity]) {
     return { next: { ...seen, severity: level }, transition: { kind: 'escalated', severity: level, value }, changed: true };

@@ -69,7 +69,11 @@ export class AlertPublisher {
       await this.producer.send({
         topic: this.topic,
         acks: -1,
-        messages: rows.map((r) => ({ key: r.device_id, value: JSON.stringify(r.message), headers: { 'content-type': 'application/json', 'floodgate-schema': 'floodgate.alert.v1' } })),
+        messages: rows.map((r) => ({
+          key: r.device_id,
+          value: JSON.stringify(r.message),
+          headers: { 'content-type': 'application/json', 'floodgate-schema': 'floodgate.alert.v1' },
+        })),
       });
       await client.query(`DELETE FROM alert_outbox WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
       await client.query('COMMIT');

@@ -45,10 +45,24 @@ export class AlertRuleSource {
   }
 
   private async load(): Promise<void> {
-    const { rows } = await this.pool.query<{ id: string; name: string; metric: string; direction: 'above' | 'below'; levels: AlertRule['levels']; clear_threshold: number; device_selector: string | null }>(
-      `SELECT id, name, metric, direction, levels, clear_threshold, device_selector FROM alert_rules WHERE enabled ORDER BY name`,
-    );
-    this.rules = rows.map((r) => ({ id: r.id, name: r.name, metric: r.metric, direction: r.direction, levels: r.levels, clearThreshold: r.clear_threshold, deviceSelector: r.device_selector }));
+    const { rows } = await this.pool.query<{
+      id: string;
+      name: string;
+      metric: string;
+      direction: 'above' | 'below';
+      levels: AlertRule['levels'];
+      clear_threshold: number;
+      device_selector: string | null;
+    }>(`SELECT id, name, metric, direction, levels, clear_threshold, device_selector FROM alert_rules WHERE enabled ORDER BY name`);
+    this.rules = rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      metric: r.metric,
+      direction: r.direction,
+      levels: r.levels,
+      clearThreshold: r.clear_threshold,
+      deviceSelector: r.device_selector,
+    }));
     this.loadedAt = Date.now();
   }
 }

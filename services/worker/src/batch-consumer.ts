@@ -80,7 +80,15 @@ export class BatchHandler {
           metrics.retries.inc({ reason: c.reason });
           const delay = backoffDelay(attempt, this.deps.backoff);
           log.warn(
-            { topic: batch.topic, partition: batch.partition, firstOffset: batch.firstOffset(), attempt, reason: c.reason, delayMs: delay, err: (err as Error).message },
+            {
+              topic: batch.topic,
+              partition: batch.partition,
+              firstOffset: batch.firstOffset(),
+              attempt,
+              reason: c.reason,
+              delayMs: delay,
+              err: (err as Error).message,
+            },
             'batch failed with a transient fault; partition paused, retrying',
           );
           // Stop fetching this partition while it cannot make progress (others keep going).
@@ -119,7 +127,14 @@ export class BatchHandler {
           } catch (e) {
             const c = classifyError(e);
             if (c.class !== 'permanent') throw e;
-            letters.push({ message: one.message, sourceTopic: topic, sourcePartition: partition, error: (e as Error).message, errorClass: c.reason, attempts: 1 });
+            letters.push({
+              message: one.message,
+              sourceTopic: topic,
+              sourcePartition: partition,
+              error: (e as Error).message,
+              errorClass: c.reason,
+              attempts: 1,
+            });
           }
         }
       }
@@ -129,7 +144,8 @@ export class BatchHandler {
       metrics.eventsProcessed.inc({ outcome: 'duplicate' }, r.duplicates);
       for (const a of r.alerts) metrics.alertTransitions.inc({ kind: a.kind, severity: a.severity });
     }
-    for (const v of valid) if (v.ingestTimeMs !== undefined && results[0]) metrics.endToEndLatency.observe(Math.max(0, results[0].committedAt - v.ingestTimeMs) / 1000);
+    for (const v of valid)
+      if (v.ingestTimeMs !== undefined && results[0]) metrics.endToEndLatency.observe(Math.max(0, results[0].committedAt - v.ingestTimeMs) / 1000);
 
     // A retry of this batch (say the cache was down) must not dead-letter the same message twice.
     const unsent = letters.filter((l) => !deadLettered.has(l.message.offset));
@@ -138,10 +154,12 @@ export class BatchHandler {
       for (const l of unsent) deadLettered.add(l.message.offset);
       metrics.dlqMessages.inc({ topic: dlq.topic }, unsent.length);
       metrics.eventsProcessed.inc({ outcome: 'dead_lettered' }, unsent.length);
-      this.deps.log.warn({ topic, partition, count: unsent.length, offsets: unsent.map((l) => l.message.offset), reasons: [...new Set(unsent.map((l) => l.errorClass))] }, 'dead-lettered messages');
+      this.deps.log.warn(
+        { topic, partition, count: unsent.length, offsets: unsent.map((l) => l.message.offset), reasons: [...new Set(unsent.map((l) => l.errorClass))] },
+        'dead-lettered messages',
+      );
     }
     await cache.write(results.flatMap((r) => r.deviceStates));
     if (results.some((r) => r.alerts.length > 0)) void publisher.drain();
   }
 }
-

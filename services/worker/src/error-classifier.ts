@@ -43,7 +43,11 @@ export function classifyError(err: unknown): Classification {
   const name = typeof e?.name === 'string' ? e.name : '';
   const message = typeof e?.message === 'string' ? e.message : '';
   if (/^KafkaJS/.test(name)) return { class: 'transient', reason: 'kafka' };
-  if (/Connection terminated|connection timeout|timeout exceeded|Client has encountered a connection error|Connection is closed|ECONNREFUSED|socket hang up/i.test(message)) {
+  if (
+    /Connection terminated|connection timeout|timeout exceeded|Client has encountered a connection error|Connection is closed|ECONNREFUSED|socket hang up/i.test(
+      message,
+    )
+  ) {
     return { class: 'transient', reason: 'connection' };
   }
   if (/redis|MaxRetriesPerRequest|Stream isn't writeable/i.test(name + ' ' + message)) return { class: 'transient', reason: 'redis' };

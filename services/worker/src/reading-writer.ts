@@ -51,7 +51,14 @@ RETURNING device_id, last_event_id::text, last_ts, metrics, payload, updated_at`
 const READ_DEVICES = `
 SELECT device_id, last_event_id::text, last_ts, metrics, payload, updated_at FROM devices WHERE device_id = ANY($1::text[])`;
 
-type DeviceRow = { device_id: string; last_event_id: string; last_ts: Date; metrics: Record<string, number>; payload: Record<string, unknown> | null; updated_at: Date };
+type DeviceRow = {
+  device_id: string;
+  last_event_id: string;
+  last_ts: Date;
+  metrics: Record<string, number>;
+  payload: Record<string, unknown> | null;
+  updated_at: Date;
+};
 
 export interface ReadingWriterHooks {
   /** Called after COMMIT, before anything else happens (the crash-consistency test kills the process here). */
@@ -80,7 +87,14 @@ export class ReadingWriter {
       await client.query('BEGIN');
       const inserted = await client.query<{ device_id: string; event_id: string }>(INSERT_READINGS, [
         JSON.stringify(
-          events.map(({ event: e, ingestTimeMs }) => ({ d: e.deviceId, e: e.eventId, t: e.ts, m: e.metrics, p: e.payload ?? null, i: ingestTimeMs === undefined ? null : new Date(ingestTimeMs).toISOString() })),
+          events.map(({ event: e, ingestTimeMs }) => ({
+            d: e.deviceId,
+            e: e.eventId,
+            t: e.ts,
+            m: e.metrics,
+            p: e.payload ?? null,
+            i: ingestTimeMs === undefined ? null : new Date(ingestTimeMs).toISOString(),
+          })),
         ),
       ]);
       const newKeys = new Set(inserted.rows.map((r) => `${r.device_id}\u0000${r.event_id}`));
@@ -91,7 +105,9 @@ export class ReadingWriter {
         if (!seen || compareEventOrder(event, seen) > 0) newest.set(event.deviceId, event);
       }
       const latest = [...newest.values()].sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : 0));
-      const moved = await client.query<DeviceRow>(UPSERT_DEVICES, [JSON.stringify(latest.map((e) => ({ d: e.deviceId, e: e.eventId, t: e.ts, m: e.metrics, p: e.payload ?? null })))]);
+      const moved = await client.query<DeviceRow>(UPSERT_DEVICES, [
+        JSON.stringify(latest.map((e) => ({ d: e.deviceId, e: e.eventId, t: e.ts, m: e.metrics, p: e.payload ?? null }))),
+      ]);
 
       const fresh = events.filter((e) => newKeys.has(`${e.event.deviceId}\u0000${e.event.eventId}`)).map((e) => e.event);
       const alerts = await applyAlerts(client, rules, fresh);

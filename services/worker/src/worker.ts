@@ -109,7 +109,9 @@ export async function startWorker(cfg: WorkerConfig, log: Logger = createLogger(
   void publisher.drain(); // transitions left by a previous process
   // Keep future reading partitions ready (the migration made the first ones; this runs daily while the worker lives).
   const ensurePartitions = () =>
-    pools.primary.query('SELECT floodgate_ensure_reading_partitions()').catch((err: Error) => log.warn({ err: err.message }, 'could not ensure reading partitions'));
+    pools.primary
+      .query('SELECT floodgate_ensure_reading_partitions()')
+      .catch((err: Error) => log.warn({ err: err.message }, 'could not ensure reading partitions'));
   void ensurePartitions();
   const partitionTimer = setInterval(() => void ensurePartitions(), 24 * 3600 * 1000);
   partitionTimer.unref();

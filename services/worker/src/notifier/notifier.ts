@@ -36,7 +36,11 @@ export async function startNotifier(cfg: NotifierConfig, log: Logger = createLog
   let stopping = false;
   consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
   consumer.on(consumer.events.CRASH, () => (joined = false));
-  const ops = await startOpsServer({ port: cfg.HTTP_PORT, registry: metrics.registry, readiness: () => ({ ready: joined && !stopping, details: { joined, stopping } }) });
+  const ops = await startOpsServer({
+    port: cfg.HTTP_PORT,
+    registry: metrics.registry,
+    readiness: () => ({ ready: joined && !stopping, details: { joined, stopping } }),
+  });
 
   await producer.connect();
   await consumer.connect();
@@ -100,7 +104,10 @@ export async function startNotifier(cfg: NotifierConfig, log: Logger = createLog
           })),
         });
         metrics.dlqMessages.inc({ topic: dlqTopic }, failures.length);
-        log.error({ alertId: parsed.alertId, failures: failures.map((f) => ({ target: f.target, reason: f.reason, attempts: f.attempts })) }, 'alert delivery dead-lettered');
+        log.error(
+          { alertId: parsed.alertId, failures: failures.map((f) => ({ target: f.target, reason: f.reason, attempts: f.attempts })) },
+          'alert delivery dead-lettered',
+        );
       }
     },
   });

@@ -60,7 +60,8 @@ export function checkTargetUrl(raw: string, allowPrivate: boolean): URL {
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TargetRefusedError(raw, 'only http and https are allowed');
   if (url.username || url.password) throw new TargetRefusedError(url.origin, 'credentials in the URL are not allowed; sign with the webhook secret');
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (!allowPrivate && net.isIP(host) && isForbiddenAddress(host)) throw new TargetRefusedError(url.origin, 'private, loopback, link-local or metadata address');
+  if (!allowPrivate && net.isIP(host) && isForbiddenAddress(host))
+    throw new TargetRefusedError(url.origin, 'private, loopback, link-local or metadata address');
   if (!allowPrivate && /^(localhost|metadata\.google\.internal)$/i.test(host)) throw new TargetRefusedError(url.origin, 'internal host name');
   return url;
 }

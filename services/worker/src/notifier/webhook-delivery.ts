@@ -19,7 +19,8 @@ export interface DeliveryOptions {
   onRetry?: (attempt: number, reason: string, delayMs: number) => void;
 }
 
-export type DeliveryOutcome = { delivered: true; attempts: number; status: number } | { delivered: false; attempts: number; reason: string; final: 'refused' | 'rejected' | 'exhausted' };
+export type DeliveryOutcome =
+  { delivered: true; attempts: number; status: number } | { delivered: false; attempts: number; reason: string; final: 'refused' | 'rejected' | 'exhausted' };
 
 interface Attempt {
   status?: number;
@@ -51,7 +52,14 @@ function post(url: URL, body: string, headers: Record<string, string>, opts: Del
 
 const retryable = (status: number) => status === 408 || status === 429 || status >= 500;
 
-export async function deliver(target: string, deliveryId: string, eventName: string, body: string, opts: DeliveryOptions, now = () => Date.now()): Promise<DeliveryOutcome> {
+export async function deliver(
+  target: string,
+  deliveryId: string,
+  eventName: string,
+  body: string,
+  opts: DeliveryOptions,
+  now = () => Date.now(),
+): Promise<DeliveryOutcome> {
   let url: URL;
   try {
     url = checkTargetUrl(target, opts.allowPrivate);
@@ -79,7 +87,8 @@ export async function deliver(target: string, deliveryId: string, eventName: str
     if (result.error instanceof TargetRefusedError || (result.error as { code?: string } | undefined)?.code === 'EFORBIDDEN') {
       return { delivered: false, attempts: attempt, reason: result.error!.message, final: 'refused' };
     }
-    if (result.status !== undefined && !retryable(result.status)) return { delivered: false, attempts: attempt, reason: `HTTP ${result.status}`, final: 'rejected' };
+    if (result.status !== undefined && !retryable(result.status))
+      return { delivered: false, attempts: attempt, reason: `HTTP ${result.status}`, final: 'rejected' };
     reason = result.error ? result.error.message : `HTTP ${result.status}`;
     if (attempt === opts.maxAttempts || opts.signal?.aborted) return { delivered: false, attempts: attempt, reason, final: 'exhausted' };
     const delay = backoffDelay(attempt, opts.backoff);

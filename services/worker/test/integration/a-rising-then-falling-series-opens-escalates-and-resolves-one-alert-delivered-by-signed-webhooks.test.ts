@@ -95,7 +95,10 @@ describe('alerts', () => {
     );
     await waitFor(async () => (await uncommitted(kafka, `${prefix}-worker`, `${prefix}.events`)) === 0, 60000, 'the worker to commit every offset');
 
-    const alerts = await sql<{ id: string; device_id: string; status: string; severity: string; peak_value: number }>(db.url, `select id, device_id, status, severity, peak_value from alerts`);
+    const alerts = await sql<{ id: string; device_id: string; status: string; severity: string; peak_value: number }>(
+      db.url,
+      `select id, device_id, status, severity, peak_value from alerts`,
+    );
     expect(alerts).toEqual([{ id: expect.any(String), device_id: 'slope-12', status: 'resolved', severity: 'critical', peak_value: 31 }]);
     const transitions = await sql<{ kind: string; severity: string; value: number }>(db.url, `select kind, severity, value from alert_transitions order by id`);
     expect(transitions).toEqual([

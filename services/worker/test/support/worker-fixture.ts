@@ -168,7 +168,10 @@ export function workerEnv(prefix: string, databaseUrl: string, extra: Record<str
 }
 
 export async function readingCounts(url: string): Promise<{ rows: number; distinct: number }> {
-  const [r] = await sql<{ rows: number; distinct: number }>(url, `select count(*)::int as rows, count(distinct (device_id, event_id))::int as distinct from readings`);
+  const [r] = await sql<{ rows: number; distinct: number }>(
+    url,
+    `select count(*)::int as rows, count(distinct (device_id, event_id))::int as distinct from readings`,
+  );
   return r!;
 }
 

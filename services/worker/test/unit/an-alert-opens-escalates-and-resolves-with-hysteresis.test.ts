@@ -13,14 +13,29 @@ const rain: AlertRule = {
   clearThreshold: 2.5,
   deviceSelector: null,
 };
-const lowBattery: AlertRule = { ...rain, id: 'r2', metric: 'battery_v', direction: 'below', levels: [{ severity: 'warning', threshold: 3.3 }, { severity: 'critical', threshold: 3.0 }], clearThreshold: 3.6 };
+const lowBattery: AlertRule = {
+  ...rain,
+  id: 'r2',
+  metric: 'battery_v',
+  direction: 'below',
+  levels: [
+    { severity: 'warning', threshold: 3.3 },
+    { severity: 'critical', threshold: 3.0 },
+  ],
+  clearThreshold: 3.6,
+};
 
 /** Runs a series through the engine and lists the transitions, as the store would apply them. */
 function run(rule: AlertRule, values: (number | undefined)[], deviceId = 'slope-1') {
   let state: AlertState | undefined;
   const out: string[] = [];
   values.forEach((v, i) => {
-    const reading = { deviceId, eventId: `00000000-0000-7000-8000-${String(i).padStart(12, '0')}`, ts: new Date(Date.UTC(2026, 10, 23, 0, i)).toISOString(), metrics: v === undefined ? {} : { [rule.metric]: v } };
+    const reading = {
+      deviceId,
+      eventId: `00000000-0000-7000-8000-${String(i).padStart(12, '0')}`,
+      ts: new Date(Date.UTC(2026, 10, 23, 0, i)).toISOString(),
+      metrics: v === undefined ? {} : { [rule.metric]: v },
+    };
     const r = evaluate(rule, state, reading);
     if (r.transition) out.push(`${r.transition.kind}:${r.transition.severity}`);
     state = r.next?.status === 'open' ? r.next : undefined;
@@ -31,7 +46,12 @@ function run(rule: AlertRule, values: (number | undefined)[], deviceId = 'slope-
 describe('alert evaluation (pure)', () => {
   it.each([
     ['nothing below the lowest level', rain, [1, 5, 7.5, 2], []],
-    ['opens at the level reached, escalates, resolves at the clear threshold', rain, [1, 8, 16, 31, 20, 2.5], ['opened:info', 'escalated:warning', 'escalated:critical', 'resolved:critical']],
+    [
+      'opens at the level reached, escalates, resolves at the clear threshold',
+      rain,
+      [1, 8, 16, 31, 20, 2.5],
+      ['opened:info', 'escalated:warning', 'escalated:critical', 'resolved:critical'],
+    ],
     ['jumps straight to critical', rain, [45, 1], ['opened:critical', 'resolved:critical']],
     ['does not de-escalate or flap between the clear threshold and the levels', rain, [16, 8, 3, 16, 5, 2], ['opened:warning', 'resolved:warning']],
     ['re-opens after resolving', rain, [10, 1, 10], ['opened:info', 'resolved:info', 'opened:info']],
@@ -42,8 +62,18 @@ describe('alert evaluation (pure)', () => {
   });
 
   it('ignores a late reading older than what the open alert has seen', () => {
-    const open = evaluate(rain, undefined, { deviceId: 'd', eventId: '00000000-0000-7000-8000-000000000002', ts: '2026-11-23T10:00:00.000Z', metrics: { rain_mm_h: 20 } }).next!;
-    const late = evaluate(rain, open, { deviceId: 'd', eventId: '00000000-0000-7000-8000-000000000001', ts: '2026-11-23T09:00:00.000Z', metrics: { rain_mm_h: 0 } });
+    const open = evaluate(rain, undefined, {
+      deviceId: 'd',
+      eventId: '00000000-0000-7000-8000-000000000002',
+      ts: '2026-11-23T10:00:00.000Z',
+      metrics: { rain_mm_h: 20 },
+    }).next!;
+    const late = evaluate(rain, open, {
+      deviceId: 'd',
+      eventId: '00000000-0000-7000-8000-000000000001',
+      ts: '2026-11-23T09:00:00.000Z',
+      metrics: { rain_mm_h: 0 },
+    });
     expect(late).toEqual({ next: open, changed: false });
   });
 

@@ -17,7 +17,12 @@ describe('failure classification', () => {
     ['a missing table (42P01): a deployment fault, not the message', pgError('42P01'), 'transient', 'pg_schema'],
     ['a lost connection', new Error('Connection terminated unexpectedly'), 'transient', 'connection'],
     ['a Kafka error', Object.assign(new Error('broker not available'), { name: 'KafkaJSConnectionError' }), 'transient', 'kafka'],
-    ['Redis giving up on a command', Object.assign(new Error('Reached the max retries per request limit'), { name: 'MaxRetriesPerRequestError' }), 'transient', 'redis'],
+    [
+      'Redis giving up on a command',
+      Object.assign(new Error('Reached the max retries per request limit'), { name: 'MaxRetriesPerRequestError' }),
+      'transient',
+      'redis',
+    ],
     ['anything unknown (retrying is the safe side)', new Error('something odd'), 'transient', 'unknown'],
   ])('%s', (_name, err, cls, reason) => {
     expect(classifyError(err)).toEqual({ class: cls, reason });
