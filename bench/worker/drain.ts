@@ -138,7 +138,8 @@ async function main(): Promise<void> {
     const copyRate = total / copySeconds;
     log(`raw COPY: ${total} rows in ${round(copySeconds, 2)} s = ${Math.round(copyRate)} rows/s`);
 
-    // Drain with one worker process.
+    // Drain with one worker process. BENCH_WORKER_LOG=<file>: its debug log (per-batch phase timings) goes there.
+    const workerLog = process.env.BENCH_WORKER_LOG ? fs.openSync(process.env.BENCH_WORKER_LOG, 'w') : 'ignore';
     const workerEnv = {
       ...env,
       DATABASE_URL: drainUrl,
@@ -147,12 +148,12 @@ async function main(): Promise<void> {
       WORKER_GROUP_ID: group,
       REDIS_KEY_PREFIX: prefix,
       HTTP_PORT: '0',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: process.env.BENCH_WORKER_LOG ? 'debug' : 'warn',
     };
     const worker = fork(path.join(root, 'services/worker/src/main.ts'), ['consume'], {
       execArgv: ['--import', 'tsx'],
       env: { ...process.env, ...workerEnv },
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      stdio: ['ignore', workerLog, 'inherit', 'ipc'],
     });
     children.push(worker);
     // The clock starts when the first batch's transaction began (min(stored_at), same machine clock), so process

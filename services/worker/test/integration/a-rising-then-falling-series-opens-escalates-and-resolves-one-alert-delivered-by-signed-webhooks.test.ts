@@ -115,6 +115,14 @@ describe('alerts', () => {
     expect(deliveries[1]).toMatchObject({ status: 204, attempt: 2, deliveryId: deliveries[0]!.deliveryId });
     const kinds = deliveries.filter((d) => d.status === 204).map((d) => (JSON.parse(d.body) as { kind: string; deviceId: string }).kind);
     expect(kinds).toEqual(['opened', 'escalated', 'escalated', 'resolved']);
+    // The ops port tells the same story in metrics (the dashboards' names), and says it is ready.
+    const port = /"httpPort":(\d+)/.exec(worker.output())?.[1];
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(/floodgate_alerts_transitions_total\{kind="escalated",severity="critical"\} 1\b/);
+    expect(metrics).toMatch(/floodgate_worker_events_processed_total\{outcome="stored"\} 34\b/);
+    expect(metrics).toMatch(/floodgate_worker_events_processed_total\{outcome="duplicate"\} 14\b/);
+
     // Published means gone from the outbox.
     await waitFor(async () => (await sql<{ n: number }>(db.url, 'select count(*)::int as n from alert_outbox'))[0]!.n === 0, 10000, 'an empty outbox');
 
