@@ -68,7 +68,7 @@ export class BatchHandler {
 
     const decodedAt = performance.now();
     const deadLettered = new Set<string>();
-    let phases = { writeMs: 0, cacheMs: 0 };
+    let phases: { writeMs: number; cacheMs: number } | undefined;
     let attempt = 0;
     let resume: (() => void) | undefined;
     try {
