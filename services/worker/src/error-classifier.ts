@@ -32,6 +32,9 @@ export function classifyError(err: unknown): Classification {
     // 42xxx (undefined table/column, permission denied) would fail every message alike; dead-lettering the whole
     // stream over a deployment mistake is worse than waiting for the fix, so it is transient.
     if (sqlClass === '42') return { class: 'transient', reason: 'pg_schema' };
+    // Readings use ON CONFLICT DO NOTHING, so a unique violation here comes from two transactions racing on the same
+    // device (two workers during a rebalance both opening its alert): retrying re-reads the winner's state.
+    if (code === '23505') return { class: 'transient', reason: 'pg_conflict' };
     const permanent = permanentSqlClasses[sqlClass];
     if (permanent) return { class: 'permanent', reason: permanent };
     if (sqlClass === '08') return { class: 'transient', reason: 'pg_connection' };

@@ -13,6 +13,8 @@ describe('failure classification', () => {
     ['the server shutting down (57P01)', pgError('57P01'), 'transient', 'pg_shutdown_or_timeout'],
     ['a statement timeout (57014)', pgError('57014'), 'transient', 'pg_shutdown_or_timeout'],
     ['a deadlock (40P01)', pgError('40P01'), 'transient', 'pg_conflict'],
+    ['a unique violation (23505): two workers racing to open the same alert', pgError('23505'), 'transient', 'pg_conflict'],
+    ['a check violation (23514)', pgError('23514'), 'permanent', 'pg_integrity_violation'],
     ['too many connections (53300)', pgError('53300'), 'transient', 'pg_resources'],
     ['a missing table (42P01): a deployment fault, not the message', pgError('42P01'), 'transient', 'pg_schema'],
     ['a lost connection', new Error('Connection terminated unexpectedly'), 'transient', 'connection'],
