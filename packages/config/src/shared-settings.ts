@@ -35,6 +35,8 @@ export const postgresSettings = {
   DATABASE_URL: z.string().min(1),
   /** A read replica (`<cluster>-ro`); defaults to DATABASE_URL. */
   DATABASE_READ_URL: env.optional(),
+  /** When the replica cannot be reached: read from the primary (`primary`) or answer 503 (`none`). */
+  DATABASE_READ_FALLBACK: z.enum(['primary', 'none']).default('primary'),
   DATABASE_POOL_MAX: env.int(10, 1, 1000),
   DATABASE_STATEMENT_TIMEOUT_MS: env.int(10000, 0),
 };

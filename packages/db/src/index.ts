@@ -2,4 +2,5 @@
 export { migrate, migrationsDir } from './migrate';
 export type { MigrateOptions } from './migrate';
 export { createPools } from './pools';
-export type { Pools, PoolSettings } from './pools';
+export type { Pools, PoolSettings, PoolOptions } from './pools';
+export { isDatabaseUnavailable } from './unavailable';

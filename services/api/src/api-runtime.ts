@@ -52,7 +52,7 @@ export async function startApi(cfg: ApiConfig, logger: Logger = createLogger('fl
     }),
   );
   const admin = kafka.admin();
-  const pools = createPools(cfg, 'floodgate-api');
+  const pools = createPools(cfg, 'floodgate-api', { onReplicaFallback: () => metrics.replicaFallbacks.inc() });
   // No offline queue: while Redis is down commands fail at once, so reads fall back to the
   // replica and rate limiting to the local limiter instead of waiting. Auto-pipelining sends the
   // commands of concurrent requests (rate limit, cache reads) in one write per tick.

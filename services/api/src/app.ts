@@ -1,4 +1,5 @@
 /** Express wiring: request ids, security headers, metrics, public health routes, then authenticated /v1 routes and the problem renderer. */
+import { isDatabaseUnavailable } from '@floodgate/db';
 import crypto from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type pg from 'pg';
@@ -106,6 +107,12 @@ export function createApp(deps: AppDeps): Express {
       return sendProblem(res, 415, 'unsupportedMediaType', 'the body must be UTF-8 JSON, uncompressed or gzip, deflate or br encoded');
     if (typeof bodyError.status === 'number' && bodyError.status >= 400 && bodyError.status < 500 && bodyError.expose) {
       return sendProblem(res, bodyError.status, 'malformedBody', bodyError.message ?? 'bad request');
+    }
+    if (isDatabaseUnavailable(err)) {
+      deps.logger.warn({ err: (err as Error).message, method: req.method, route: req.route?.path }, 'database unavailable');
+      return sendProblem(res, 503, 'dependencyUnavailable', 'the database cannot be reached right now; retry later', undefined, {
+        'Retry-After': String(deps.retryAfterSeconds),
+      });
     }
     deps.logger.error({ err, method: req.method, route: req.route?.path, requestId: res.getHeader('x-request-id') }, 'request failed');
     // Never the stack or the message: they can leak internals. The request id finds the log line.

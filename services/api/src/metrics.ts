@@ -47,6 +47,11 @@ export function createMetrics() {
       labelNames: ['result'],
       registers: [registry],
     }),
+    replicaFallbacks: new Counter({
+      name: 'floodgate_replica_fallbacks_total',
+      help: 'Reads sent to the primary because the read replica could not be reached (DATABASE_READ_FALLBACK=primary)',
+      registers: [registry],
+    }),
     rateLimitDegraded: new Gauge({
       name: 'floodgate_rate_limit_degraded',
       help: '1 while Redis is unreachable and each process limits on its own',
