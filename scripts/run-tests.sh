@@ -32,10 +32,12 @@ start=$(date +%s)
 check typecheck tsc --noEmit -p .
 stack up --servers "${FLOODGATE_TEST_SERVERS:-kafka,postgres,redis,kube}" || { echo "the local stack did not start"; checks_failed=$((checks_failed + 1)); }
 
+# --forceExit: a tier's last test can leave keep-alive sockets (global fetch, kafkajs
+# reconnects) that keep an in-band run's event loop alive after every test has finished.
 jest_run() { # jest_run PROJECT [extra args]
   local project=$1; shift
   NODE_OPTIONS="$NODE_OPTIONS --experimental-vm-modules --disable-warning=ExperimentalWarning" \
-    jest --ci --selectProjects "$project" --passWithNoTests --json --outputFile="$RESULTS/jest-$project.json" "$@"
+    jest --ci --forceExit --selectProjects "$project" --passWithNoTests --json --outputFile="$RESULTS/jest-$project.json" "$@"
 }
 jest_run unit
 jest_run integration --runInBand
