@@ -7,7 +7,7 @@ export PATH := $(CACHE)/node-$(NODE_VERSION)/bin:$(CACHE)/tools/bin:$(CURDIR)/no
 export NODE_OPTIONS := --disable-warning=TimeoutNegativeWarning
 STACK := tsx packages/devstack/src/cli.ts
 
-.PHONY: help bootstrap tools demo test lint format typecheck up down status env migrate clean charts bench-worker
+.PHONY: help bootstrap tools demo test bench lint format typecheck up down status env migrate clean charts bench-worker
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,6 +26,9 @@ test: ## Run every test tier against the real local stack; ends with "N passed, 
 
 charts: bootstrap ## Lint, render and check the Helm charts offline (helm lint/template, kubeconform, policies, promtool)
 	@scripts/go-tools.sh helm kubeconform >/dev/null && npm test --silent -- packages/chart-tests/test/unit --selectProjects unit
+
+bench: ## Benchmarks with their ceilings measured in the same run (QUICK=1: a few minutes); results in bench/results/
+	@scripts/bench.sh
 
 lint: bootstrap ## ESLint, Prettier and the TypeScript type check
 	@tsc --noEmit -p . && eslint . && prettier --check .
