@@ -7,7 +7,7 @@ export PATH := $(CACHE)/node-$(NODE_VERSION)/bin:$(CACHE)/tools/bin:$(CURDIR)/no
 export NODE_OPTIONS := --disable-warning=TimeoutNegativeWarning
 STACK := tsx packages/devstack/src/cli.ts
 
-.PHONY: help bootstrap tools demo test bench lint format typecheck up down status env migrate clean charts bench-worker
+.PHONY: help bootstrap tools demo test bench dev lint format typecheck up down status env migrate clean charts bench-worker
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -29,6 +29,10 @@ charts: bootstrap ## Lint, render and check the Helm charts offline (helm lint/t
 
 bench: ## Benchmarks with their ceilings measured in the same run (QUICK=1: a few minutes); results in bench/results/
 	@scripts/bench.sh
+
+dev: ## skaffold dev on the current kube context: build the images, deploy the platform (dev values), port-forward
+	@command -v skaffold >/dev/null || { echo "make dev needs skaffold v2 and a container builder (Docker or BuildKit) on PATH; see README.md, Developers"; exit 1; }
+	@skaffold dev --profile dev
 
 lint: bootstrap ## ESLint, Prettier and the TypeScript type check
 	@tsc --noEmit -p . && eslint . && prettier --check .
