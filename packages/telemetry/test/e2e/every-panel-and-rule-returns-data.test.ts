@@ -148,7 +148,7 @@ async function shortLoad(api: string): Promise<void> {
   await producer.connect();
   await producer.send({ topic: topicNames(process.env.KAFKA_TOPIC_PREFIX).events, messages: [{ key: devices[0]!, value: 'this is not an event' }] });
   await producer.disconnect();
-  // Steady traffic while Prometheus scrapes a few more times and the recording rules (15 s) evaluate.
+  // Steady traffic while Prometheus scrapes and evaluates the recording rules (every second locally) a few more times.
   const until = Date.now() + 20000;
   while (Date.now() < until) {
     await fetch(`${api}/v1/events`, {
