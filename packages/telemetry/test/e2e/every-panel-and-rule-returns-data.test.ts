@@ -42,6 +42,14 @@ beforeAll(async () => {
   await installCrd(kc);
   const namespace = await freshNamespace(kc, 'panels');
   await createDeployment(kc, namespace, 'floodgate-worker', 1);
+  await createLagScaler(kc, {
+    name: 'worker',
+    namespace,
+    target: 'floodgate-worker',
+    topic: topicNames(process.env.KAFKA_TOPIC_PREFIX).events,
+    group,
+    spec: { pollingIntervalSeconds: 1 },
+  });
 
   // A webhook receiver for the notifier (loopback: allowed explicitly below).
   webhook = http.createServer((req, res) => {
@@ -84,16 +92,6 @@ beforeAll(async () => {
       },
     }),
   );
-  // Created once the operator runs: a LagScaler that already exists when the operator process starts is not picked up
-  // (operator/src as of this commit: lagScalers stays 0 on /healthz; reported to the operator's owner).
-  await createLagScaler(kc, {
-    name: 'worker',
-    namespace,
-    target: 'floodgate-worker',
-    topic: topicNames(process.env.KAFKA_TOPIC_PREFIX).events,
-    group,
-    spec: { pollingIntervalSeconds: 1 },
-  });
   // Prometheus picks these up within a second (file_sd), as it would discover pods through a PodMonitor.
   writeScrapeTargets(
     process.env.FLOODGATE_PROMETHEUS_TARGETS_FILE!,
