@@ -2,6 +2,7 @@
  * Wires the `consume` subcommand: creates the clients once (Kafka, PostgreSQL primary, Redis), the pieces that use
  * them, the consumer group and the ops port, and stops them in order on shutdown.
  */
+import fs from 'node:fs';
 import { Kafka, logLevel, type KafkaConfig, type logCreator } from 'kafkajs';
 import Redis from 'ioredis';
 import { createLogger, kafkaConnection, topicNames, type Logger } from '@floodgate/config';
@@ -59,7 +60,8 @@ export async function startWorker(cfg: WorkerConfig, log: Logger = createLogger(
       cfg.WORKER_CRASH_AFTER_DB_COMMITS > 0
         ? () => {
             if (++commits >= cfg.WORKER_CRASH_AFTER_DB_COMMITS) {
-              log.warn({ commits }, 'WORKER_CRASH_AFTER_DB_COMMITS reached: killing the process before the offset commit');
+              // Written synchronously: the logger's buffered output would die with the process.
+              fs.writeSync(2, `${JSON.stringify({ level: 'warn', time: new Date().toISOString(), service: 'worker', commits, msg: 'WORKER_CRASH_AFTER_DB_COMMITS reached: killing the process before the offset commit' })}\n`);
               process.kill(process.pid, 'SIGKILL');
             }
           }
