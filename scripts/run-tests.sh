@@ -30,6 +30,7 @@ trap cleanup EXIT
 
 start=$(date +%s)
 check typecheck tsc --noEmit -p .
+check lint sh -c 'eslint . && prettier --check . --log-level warn'
 stack up --servers "${FLOODGATE_TEST_SERVERS:-kafka,postgres,redis,kube}" || { echo "the local stack did not start"; checks_failed=$((checks_failed + 1)); }
 
 # --forceExit: a tier's last test can leave keep-alive sockets (global fetch, kafkajs

@@ -49,15 +49,31 @@ export class DeviceCache {
 
   /** Writes `state` unless the cache already holds a state at least as new; true if written. */
   async writeIfNewer(state: DeviceState, ttlMs: number): Promise<boolean> {
-    const written = await this.redis.floodgateCasDeviceState(deviceKey(this.prefix, state.deviceId), String(Date.parse(state.ts)), state.eventId, JSON.stringify(state), String(Math.max(1, Math.round(ttlMs))));
+    const written = await this.redis.floodgateCasDeviceState(
+      deviceKey(this.prefix, state.deviceId),
+      String(Date.parse(state.ts)),
+      state.eventId,
+      JSON.stringify(state),
+      String(Math.max(1, Math.round(ttlMs))),
+    );
     return written === 1;
   }
 
   /** Writes many states in one round trip; returns how many were newer than the cache. */
   async writeManyIfNewer(states: DeviceState[], ttlMs: number): Promise<number> {
     if (states.length === 0) return 0;
-    const pipeline = this.redis.pipeline() as unknown as { floodgateCasDeviceState(...args: string[]): void; exec(): Promise<[Error | null, unknown][] | null> };
-    for (const s of states) pipeline.floodgateCasDeviceState(deviceKey(this.prefix, s.deviceId), String(Date.parse(s.ts)), s.eventId, JSON.stringify(s), String(Math.max(1, Math.round(ttlMs))));
+    const pipeline = this.redis.pipeline() as unknown as {
+      floodgateCasDeviceState(...args: string[]): void;
+      exec(): Promise<[Error | null, unknown][] | null>;
+    };
+    for (const s of states)
+      pipeline.floodgateCasDeviceState(
+        deviceKey(this.prefix, s.deviceId),
+        String(Date.parse(s.ts)),
+        s.eventId,
+        JSON.stringify(s),
+        String(Math.max(1, Math.round(ttlMs))),
+      );
     const results = (await pipeline.exec()) ?? [];
     const failed = results.find(([err]) => err);
     if (failed) throw failed[0];

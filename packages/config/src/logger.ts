@@ -21,7 +21,20 @@ export function createLogger(service: string, level = process.env.LOG_LEVEL ?? '
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     redact: {
-      paths: ['password', '*.password', 'authorization', '*.authorization', 'headers.authorization', 'headers["x-api-key"]', 'apiKey', 'token', 'secret', '*.secret', 'payload', '*.payload'],
+      paths: [
+        'password',
+        '*.password',
+        'authorization',
+        '*.authorization',
+        'headers.authorization',
+        'headers["x-api-key"]',
+        'apiKey',
+        'token',
+        'secret',
+        '*.secret',
+        'payload',
+        '*.payload',
+      ],
       censor: '[redacted]',
     },
     mixin() {

@@ -38,7 +38,12 @@ export const env = {
     z
       .string()
       .min(1)
-      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ),
   url: () => z.string().url(),
   optional: () => z.string().min(1).optional(),
 };

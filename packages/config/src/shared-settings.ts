@@ -16,7 +16,10 @@ export const kafkaSettings = {
   KAFKA_BROKERS: env.list(),
   KAFKA_CLIENT_ID: z.string().min(1).default('floodgate'),
   /** Topic names are `<prefix>.events`, `<prefix>.events.dlq`, `<prefix>.alerts`. */
-  KAFKA_TOPIC_PREFIX: z.string().regex(/^[a-zA-Z0-9._-]+$/).default('floodgate'),
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]+$/)
+    .default('floodgate'),
   KAFKA_SSL: env.bool(false),
   /** PEM file of the CA that signed the brokers' certificates (e.g. Strimzi's cluster CA). */
   KAFKA_SSL_CA_FILE: env.optional(),

@@ -55,7 +55,14 @@ export async function runDemo(settings: DemoSettings, out: (text: string, redraw
 
     const jwtSecret = crypto.randomBytes(32).toString('hex');
     const apiPort = await freePort();
-    const api = startService('api', 'services/api/src/main.ts', [], { ...base, PORT: String(apiPort), HOST: '127.0.0.1', JWT_SECRET: jwtSecret, OTEL_SERVICE_NAME: 'floodgate-api', RATE_LIMIT_PER_MINUTE: '1000000' }, logDir, traced);
+    const api = startService(
+      'api',
+      'services/api/src/main.ts',
+      [],
+      { ...base, PORT: String(apiPort), HOST: '127.0.0.1', JWT_SECRET: jwtSecret, OTEL_SERVICE_NAME: 'floodgate-api', RATE_LIMIT_PER_MINUTE: '1000000' },
+      logDir,
+      traced,
+    );
     services.push(api);
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     await waitHealthy(api, `${apiUrl}/healthz`);
@@ -67,7 +74,14 @@ export async function runDemo(settings: DemoSettings, out: (text: string, redraw
       'notifier',
       'services/worker/src/main.ts',
       ['notify'],
-      { ...base, HTTP_PORT: String(await freePort()), NOTIFIER_WEBHOOK_URLS: receiver.url, NOTIFIER_WEBHOOK_SECRET: hmac, NOTIFIER_ALLOW_PRIVATE_TARGETS: 'true', OTEL_SERVICE_NAME: 'floodgate-notifier' },
+      {
+        ...base,
+        HTTP_PORT: String(await freePort()),
+        NOTIFIER_WEBHOOK_URLS: receiver.url,
+        NOTIFIER_WEBHOOK_SECRET: hmac,
+        NOTIFIER_ALLOW_PRIVATE_TARGETS: 'true',
+        OTEL_SERVICE_NAME: 'floodgate-notifier',
+      },
       logDir,
       traced,
     );

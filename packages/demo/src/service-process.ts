@@ -62,7 +62,8 @@ export async function waitHealthy(service: ServiceProcess, url: string, timeoutM
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`${service.name} did not become healthy at ${url} within ${timeoutMs / 1000}s; see ${service.logFile}:\n${tail(service.logFile)}`);
+    if (Date.now() > deadline)
+      throw new Error(`${service.name} did not become healthy at ${url} within ${timeoutMs / 1000}s; see ${service.logFile}:\n${tail(service.logFile)}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }

@@ -20,10 +20,16 @@ export async function startWebhookReceiver(secret: string): Promise<{ url: strin
       const header = String(req.headers['floodgate-signature'] ?? '');
       const parts = Object.fromEntries(header.split(',').map((kv) => kv.split('=') as [string, string]));
       const expected = crypto.createHmac('sha256', secret).update(`${parts.t}.${body}`).digest('hex');
-      const signatureValid = typeof parts.v1 === 'string' && parts.v1.length === expected.length && crypto.timingSafeEqual(Buffer.from(parts.v1), Buffer.from(expected));
+      const signatureValid =
+        typeof parts.v1 === 'string' && parts.v1.length === expected.length && crypto.timingSafeEqual(Buffer.from(parts.v1), Buffer.from(expected));
       try {
         const alert = JSON.parse(body) as { kind?: string; transition?: string; severity?: string; deviceId?: string };
-        deliveries.push({ kind: alert.kind ?? alert.transition ?? 'unknown', severity: alert.severity ?? 'unknown', deviceId: alert.deviceId ?? 'unknown', signatureValid });
+        deliveries.push({
+          kind: alert.kind ?? alert.transition ?? 'unknown',
+          severity: alert.severity ?? 'unknown',
+          deviceId: alert.deviceId ?? 'unknown',
+          signatureValid,
+        });
       } catch {
         deliveries.push({ kind: 'unreadable', severity: 'unknown', deviceId: 'unknown', signatureValid });
       }

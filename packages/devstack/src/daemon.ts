@@ -98,7 +98,10 @@ export async function waitFor<T>(what: string, probe: () => Promise<T>, opts: { 
   let last: unknown;
   for (;;) {
     if (opts.pid !== undefined && !isRunning(opts.pid)) {
-      throw new StackError(`${what} exited during start-up${opts.logFile ? `; last log lines:\n${tail(opts.logFile)}` : ''}`, `read ${opts.logFile ?? 'its log'}`);
+      throw new StackError(
+        `${what} exited during start-up${opts.logFile ? `; last log lines:\n${tail(opts.logFile)}` : ''}`,
+        `read ${opts.logFile ?? 'its log'}`,
+      );
     }
     try {
       return await probe();
@@ -128,9 +131,19 @@ export function tail(file: string, lines = 15): string {
  * Runs a command to completion without blocking the event loop (other servers keep
  * starting meanwhile); throws a StackError with the output's tail on failure.
  */
-export function run(command: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; user?: { uid: number; gid: number }; what: string; fix: string }): Promise<string> {
+export function run(
+  command: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; user?: { uid: number; gid: number }; what: string; fix: string },
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: opts.env ?? process.env, cwd: opts.cwd, uid: opts.user?.uid, gid: opts.user?.gid, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      env: opts.env ?? process.env,
+      cwd: opts.cwd,
+      uid: opts.user?.uid,
+      gid: opts.user?.gid,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let output = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -139,7 +152,12 @@ export function run(command: string, args: string[], opts: { env?: NodeJS.Proces
     });
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     const fail = (why: string) =>
-      reject(new StackError(`${opts.what} failed (${path.basename(command)} ${args.join(' ')}): ${why}\n${output.trim().split('\n').slice(-20).join('\n')}`, opts.fix));
+      reject(
+        new StackError(
+          `${opts.what} failed (${path.basename(command)} ${args.join(' ')}): ${why}\n${output.trim().split('\n').slice(-20).join('\n')}`,
+          opts.fix,
+        ),
+      );
     child.on('error', (err) => fail(err.message));
     child.on('close', (code) => (code === 0 ? resolve(stdout) : fail(`exit ${code}`)));
   });

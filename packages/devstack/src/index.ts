@@ -1,5 +1,18 @@
 /** Public API of the local stack, for tests, benchmarks and the demo. */
-export { up, down, restart, stopServer, startServer, updateServer, status, readStack, stackEnv, leftoverProcesses, serverModules, defaultServers } from './stack';
+export {
+  up,
+  down,
+  restart,
+  stopServer,
+  startServer,
+  updateServer,
+  status,
+  readStack,
+  stackEnv,
+  leftoverProcesses,
+  serverModules,
+  defaultServers,
+} from './stack';
 export type { StackFile, ServerStatus } from './stack';
 export { StackError } from './stack-error';
 export { postgresUrl, stopPostgresMember, startPostgresMember } from './servers/postgres';

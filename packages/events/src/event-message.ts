@@ -54,7 +54,10 @@ export class PoisonMessageError extends Error {
 const storedEventSchema = eventSchema.required({ eventId: true });
 
 /** Decodes a message value; throws PoisonMessageError for anything that is not a valid v1 event. */
-export function decodeEventMessage(value: Buffer | string | null, headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> = {}): DeviceEvent {
+export function decodeEventMessage(
+  value: Buffer | string | null,
+  headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> = {},
+): DeviceEvent {
   if (value === null || value.length === 0) throw new PoisonMessageError('empty message value');
   const schema = headers[headerNames.schema]?.toString();
   if (schema !== undefined && schema !== SCHEMA_VERSION) throw new PoisonMessageError(`unknown schema version ${schema}`);

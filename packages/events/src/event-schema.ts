@@ -26,7 +26,10 @@ export const eventSchema = z.strictObject({
   deviceId: z.string().regex(deviceIdPattern, 'must be 1-128 characters of letters, digits, and . _ : - (starting with a letter or digit)'),
   ts: rfc3339,
   metrics: z
-    .record(z.string().regex(metricNamePattern, 'metric names are lower_snake_case, at most 64 characters'), z.number().refine(Number.isFinite, 'must be a finite number'))
+    .record(
+      z.string().regex(metricNamePattern, 'metric names are lower_snake_case, at most 64 characters'),
+      z.number().refine(Number.isFinite, 'must be a finite number'),
+    )
     .refine((m) => Object.keys(m).length <= limits.maxMetrics, `at most ${limits.maxMetrics} metrics per event`),
   payload: z.record(z.string(), z.unknown()).optional(),
 });

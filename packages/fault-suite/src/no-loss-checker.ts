@@ -27,7 +27,10 @@ export interface FaultReport {
 async function storedIds(db: pg.Pool, ids: string[]): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   for (let i = 0; i < ids.length; i += 5000) {
-    const { rows } = await db.query<{ id: string; n: number }>(`select event_id::text as id, count(*)::int as n from readings where event_id = any($1::uuid[]) group by 1`, [ids.slice(i, i + 5000)]);
+    const { rows } = await db.query<{ id: string; n: number }>(
+      `select event_id::text as id, count(*)::int as n from readings where event_id = any($1::uuid[]) group by 1`,
+      [ids.slice(i, i + 5000)],
+    );
     for (const r of rows) counts.set(r.id, r.n);
   }
   return counts;
@@ -65,7 +68,10 @@ export async function checkNoLoss(opts: {
     const best = expected.get(e.deviceId);
     if (!best || newer(e, best)) expected.set(e.deviceId, e);
   }
-  const { rows } = await db.query<{ device_id: string; last_event_id: string; last_ts: Date }>(`select device_id, last_event_id::text, last_ts from devices where device_id = any($1::text[])`, [[...expected.keys()]]);
+  const { rows } = await db.query<{ device_id: string; last_event_id: string; last_ts: Date }>(
+    `select device_id, last_event_id::text, last_ts from devices where device_id = any($1::text[])`,
+    [[...expected.keys()]],
+  );
   let stateMismatches = 0;
   let cacheBehind = 0;
   const byDevice = new Map(rows.map((r) => [r.device_id, r]));
@@ -96,7 +102,21 @@ export async function checkNoLoss(opts: {
 }
 
 export function renderReports(reports: FaultReport[]): string {
-  const cols: (keyof FaultReport)[] = ['fault', 'sent', 'accepted', 'stored', 'duplicates', 'lost', 'rejectedButStored', 'undetermined', 'undeterminedStored', 'stateMismatches', 'cacheBehind', 'dlqAdded', 'recoverySeconds'];
+  const cols: (keyof FaultReport)[] = [
+    'fault',
+    'sent',
+    'accepted',
+    'stored',
+    'duplicates',
+    'lost',
+    'rejectedButStored',
+    'undetermined',
+    'undeterminedStored',
+    'stateMismatches',
+    'cacheBehind',
+    'dlqAdded',
+    'recoverySeconds',
+  ];
   const head = `| ${cols.join(' | ')} |\n|${cols.map(() => ' --- ').join('|')}|`;
   return [head, ...reports.map((r) => `| ${cols.map((c) => String(r[c])).join(' | ')} |`)].join('\n');
 }

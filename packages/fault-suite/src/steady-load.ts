@@ -44,7 +44,12 @@ export function startSteadyLoad(opts: SteadyLoadOptions): SteadyLoad {
         const late = Math.random() < (opts.lateShare ?? 0.1);
         const t = late ? newest - 1000 - Math.floor(Math.random() * 60000) : newest + 1000;
         if (!late) clock.set(deviceId, t);
-        const e: LedgerEvent = { eventId: uuidv7(), deviceId, ts: new Date(t).toISOString(), metrics: { rain_mm_h: (seq % 50) / 10, river_level_m: 1 + (seq % 7) / 10 } };
+        const e: LedgerEvent = {
+          eventId: uuidv7(),
+          deviceId,
+          ts: new Date(t).toISOString(),
+          metrics: { rain_mm_h: (seq % 50) / 10, river_level_m: 1 + (seq % 7) / 10 },
+        };
         events.set(e.eventId, e);
         batch.push(e);
       }

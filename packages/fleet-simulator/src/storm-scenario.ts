@@ -76,7 +76,13 @@ const SATURATION = 48;
  * make the flagship alert rules (packages/db/migrations) open, escalate and resolve in
  * a believable order: rain first, then soil moisture, then tilt and river stage.
  */
-export function step(device: SimDevice, state: SimState, p: number, dtHours: number, storm = defaultStorm): { state: SimState; metrics: Record<string, number> } {
+export function step(
+  device: SimDevice,
+  state: SimState,
+  p: number,
+  dtHours: number,
+  storm = defaultStorm,
+): { state: SimState; metrics: Record<string, number> } {
   const rain = rainfall(p, device, storm);
   const room = 1 - (state.soilMoisturePct - 15) / (SATURATION - 15);
   const infiltration = rain * 0.5 * Math.max(0, room);

@@ -61,7 +61,10 @@ export async function startWorker(cfg: WorkerConfig, log: Logger = createLogger(
         ? () => {
             if (++commits >= cfg.WORKER_CRASH_AFTER_DB_COMMITS) {
               // Written synchronously: the logger's buffered output would die with the process.
-              fs.writeSync(2, `${JSON.stringify({ level: 'warn', time: new Date().toISOString(), service: 'worker', commits, msg: 'WORKER_CRASH_AFTER_DB_COMMITS reached: killing the process before the offset commit' })}\n`);
+              fs.writeSync(
+                2,
+                `${JSON.stringify({ level: 'warn', time: new Date().toISOString(), service: 'worker', commits, msg: 'WORKER_CRASH_AFTER_DB_COMMITS reached: killing the process before the offset commit' })}\n`,
+              );
               process.kill(process.pid, 'SIGKILL');
             }
           }

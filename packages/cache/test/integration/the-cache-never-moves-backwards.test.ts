@@ -3,7 +3,13 @@ import { DeviceCache, type DeviceState } from '../../src';
 
 let redis: Redis;
 const prefix = `test-${process.pid}`;
-const state = (ts: string, eventId: string, rain: number): DeviceState => ({ deviceId: 'river-3', eventId, ts, metrics: { rain_mm_h: rain }, updatedAt: new Date().toISOString() });
+const state = (ts: string, eventId: string, rain: number): DeviceState => ({
+  deviceId: 'river-3',
+  eventId,
+  ts,
+  metrics: { rain_mm_h: rain },
+  updatedAt: new Date().toISOString(),
+});
 
 beforeAll(() => {
   redis = new Redis(process.env.REDIS_URL!);

@@ -26,7 +26,15 @@ describe('configuration from the environment', () => {
 
   it('builds kafkajs SASL/TLS options and refuses SASL without credentials', () => {
     const kafka = z.object(kafkaSettings);
-    const ok = kafkaConnection(parseEnv(kafka, { KAFKA_BROKERS: 'a:9093, b:9093', KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' }));
+    const ok = kafkaConnection(
+      parseEnv(kafka, {
+        KAFKA_BROKERS: 'a:9093, b:9093',
+        KAFKA_SSL: 'true',
+        KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        KAFKA_SASL_USERNAME: 'u',
+        KAFKA_SASL_PASSWORD: 'p',
+      }),
+    );
     expect(ok.brokers).toEqual(['a:9093', 'b:9093']);
     expect(ok.ssl).toEqual({ rejectUnauthorized: true });
     expect(ok.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'u', password: 'p' });

@@ -36,13 +36,19 @@ describe('schema migrations', () => {
     const tables = await sql<{ tablename: string }>(dbUrl(), `select tablename from pg_tables where schemaname = 'public' order by 1`);
     expect(tables.map((t) => t.tablename)).toEqual(expect.arrayContaining(['devices', 'readings', 'alert_rules', 'alerts', 'alert_transitions', 'api_keys']));
     await migrate({ databaseUrl: dbUrl(), direction: 'down' });
-    const left = await sql<{ n: number }>(dbUrl(), `select count(*)::int as n from pg_tables where schemaname = 'public' and tablename <> 'floodgate_migrations'`);
+    const left = await sql<{ n: number }>(
+      dbUrl(),
+      `select count(*)::int as n from pg_tables where schemaname = 'public' and tablename <> 'floodgate_migrations'`,
+    );
     expect(left[0]!.n).toBe(0);
   });
 
   it('keeps monthly reading partitions ready ahead of time and never loses an out-of-range row', async () => {
     await migrate({ databaseUrl: dbUrl() });
-    const parts = await sql<{ name: string }>(dbUrl(), `select inhrelid::regclass::text as name from pg_inherits where inhparent = 'readings'::regclass order by 1`);
+    const parts = await sql<{ name: string }>(
+      dbUrl(),
+      `select inhrelid::regclass::text as name from pg_inherits where inhparent = 'readings'::regclass order by 1`,
+    );
     const monthly = parts.filter((p) => /^readings_\d{4}_\d{2}$/.test(p.name));
     expect(monthly.length).toBe(5); // one month back, this month, three ahead
     expect(parts.map((p) => p.name)).toContain('readings_default');

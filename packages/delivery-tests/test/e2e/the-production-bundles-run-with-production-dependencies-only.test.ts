@@ -34,11 +34,11 @@ afterAll(() => {
 
 function workspaceManifests(): string[] {
   const globs = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).workspaces as string[];
-  return globs.flatMap((g) =>
-    g.endsWith('/*')
-      ? fs.readdirSync(path.join(root, g.slice(0, -2))).map((d) => `${g.slice(0, -2)}/${d}/package.json`)
-      : [`${g}/package.json`],
-  ).filter((f) => fs.existsSync(path.join(root, f)));
+  return globs
+    .flatMap((g) =>
+      g.endsWith('/*') ? fs.readdirSync(path.join(root, g.slice(0, -2))).map((d) => `${g.slice(0, -2)}/${d}/package.json`) : [`${g}/package.json`],
+    )
+    .filter((f) => fs.existsSync(path.join(root, f)));
 }
 
 function run(svc: string, args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
@@ -81,7 +81,10 @@ test('the API bundle serves /healthz and exits cleanly on SIGTERM', async () => 
   const p = run('api', [], { ...stackEnv(), PORT: String(port), HOST: '127.0.0.1', JWT_SECRET: 'x'.repeat(48) });
   let ok = false;
   for (let i = 0; i < 120 && !ok && p.child.exitCode === null; i++) {
-    ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+    ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (!ok) await new Promise((r) => setTimeout(r, 250));
   }
   expect({ ok, output: ok ? '' : p.output() }).toEqual({ ok: true, output: '' });
@@ -91,7 +94,13 @@ test('the API bundle serves /healthz and exits cleanly on SIGTERM', async () => 
 
 async function waitHealthy(name: string, url: string, p: ReturnType<typeof run>): Promise<void> {
   for (let i = 0; i < 160 && p.child.exitCode === null; i++) {
-    if (await fetch(url).then((r) => r.ok, () => false)) return;
+    if (
+      await fetch(url).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`${name} did not answer ${url}:\n${p.output()}`);
@@ -103,7 +112,13 @@ test('the worker and operator bundles become healthy and exit cleanly on SIGTERM
   const workerPort = await freePort();
   const operatorPort = await freePort();
   const worker = run('worker', ['consume'], { ...stackEnv(), HTTP_PORT: String(workerPort), WORKER_GROUP_ID: `prod-bundle-${process.pid}` });
-  const operator = run('operator', [], { KAFKA_BROKERS: process.env.KAFKA_BROKERS!, KUBECONFIG: stackEnv_(stack).KUBECONFIG!, HTTP_PORT: String(operatorPort), POD_NAME: 'prod-bundle-test', LEASE_NAME: `prod-bundle-${process.pid}` });
+  const operator = run('operator', [], {
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS!,
+    KUBECONFIG: stackEnv_(stack).KUBECONFIG!,
+    HTTP_PORT: String(operatorPort),
+    POD_NAME: 'prod-bundle-test',
+    LEASE_NAME: `prod-bundle-${process.pid}`,
+  });
   await waitHealthy('worker', `http://127.0.0.1:${workerPort}/healthz`, worker);
   await waitHealthy('operator', `http://127.0.0.1:${operatorPort}/healthz`, operator);
   worker.child.kill('SIGTERM');

@@ -34,7 +34,9 @@ describe('skaffold.yaml', () => {
     // Skaffold fills the templates with the built image's repo, tag and digest.
     const set: Record<string, string> = {};
     for (const [key, template] of Object.entries(release.setValueTemplates as Record<string, string>)) {
-      set[key] = template.replace(/\{\{\.IMAGE_REPO_floodgate_(\w+)\}\}/, 'registry.example/floodgate/$1').replace(/\{\{\.IMAGE_TAG_floodgate_\w+\}\}@\{\{\.IMAGE_DIGEST_floodgate_\w+\}\}/, 'abc123@sha256:' + '0'.repeat(64));
+      set[key] = template
+        .replace(/\{\{\.IMAGE_REPO_floodgate_(\w+)\}\}/, 'registry.example/floodgate/$1')
+        .replace(/\{\{\.IMAGE_TAG_floodgate_\w+\}\}@\{\{\.IMAGE_DIGEST_floodgate_\w+\}\}/, 'abc123@sha256:' + '0'.repeat(64));
     }
     const objects = await render('floodgate-platform', { valuesFiles: release.valuesFiles.map((f: string) => path.join(root, f)), set });
     const images = objects.flatMap((o) => ((o.spec as any)?.template?.spec?.containers ?? []).map((c: { image: string }) => c.image));

@@ -37,12 +37,17 @@ describe('the Dockerfile', () => {
   });
 
   it.each(targets)('starts %s with node itself (exec form, so SIGTERM reaches it) and the tracing preload', (target) => {
-    const entry = instructionsOf(target).filter((i) => i.keyword === 'ENTRYPOINT').at(0)!;
+    const entry = instructionsOf(target)
+      .filter((i) => i.keyword === 'ENTRYPOINT')
+      .at(0)!;
     expect(JSON.parse(entry.args)).toEqual(['node', '--require', './telemetry-register.js', 'main.js']);
   });
 
   it('builds the bundles the runtime stages copy, for every target', () => {
-    const run = stages.find((s) => s.name === 'build')!.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args);
+    const run = stages
+      .find((s) => s.name === 'build')!
+      .instructions.filter((i) => i.keyword === 'RUN')
+      .map((i) => i.args);
     expect(run).toContain(`npx tsx scripts/build.ts ${targets.join(' ')}`);
   });
 

@@ -19,7 +19,9 @@ const terraformBin = () => {
 
 describe('the Terraform module', () => {
   it('is formatted (terraform fmt -check)', () => {
-    expect(() => execFileSync(terraformBin(), ['fmt', '-check', '-recursive', dir], { env: { ...process.env, TF_CLI_CONFIG_FILE: '/dev/null' }, stdio: 'pipe' })).not.toThrow();
+    expect(() =>
+      execFileSync(terraformBin(), ['fmt', '-check', '-recursive', dir], { env: { ...process.env, TF_CLI_CONFIG_FILE: '/dev/null' }, stdio: 'pipe' }),
+    ).not.toThrow();
   });
 
   it('declares, types and describes every variable it uses, and uses every one it declares', () => {

@@ -12,7 +12,14 @@ jest.setTimeout(300000);
 test('the demo stores every accepted event, raises and resolves alerts, delivers signed webhooks, scales, and leaves nothing running', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floodgate-demo-'));
   fs.chmodSync(dir, 0o755);
-  const settings = loadDemoSettings({ DEMO_DIR: dir, DEMO_DEVICES: '60', DEMO_SECONDS: '25', DEMO_LAG_PER_REPLICA: '150', DEMO_POLLING_SECONDS: '1', DEMO_MAX_WORKERS: '3' });
+  const settings = loadDemoSettings({
+    DEMO_DIR: dir,
+    DEMO_DEVICES: '60',
+    DEMO_SECONDS: '25',
+    DEMO_LAG_PER_REPLICA: '150',
+    DEMO_POLLING_SECONDS: '1',
+    DEMO_MAX_WORKERS: '3',
+  });
   const lines: string[] = [];
   try {
     const { summary } = await runDemo(settings, (text) => lines.push(text));

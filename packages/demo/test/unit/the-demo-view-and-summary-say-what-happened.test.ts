@@ -36,7 +36,22 @@ describe('the demo view', () => {
   });
 
   it('says plainly when accepted events are missing, and when none are', () => {
-    const base = { accepted: 10, stored: 10, lost: 0, rejected: 0, undetermined: 0, undeterminedStored: 0, alertsOpened: 1, alertsEscalated: 0, alertsResolved: 1, webhookDeliveries: 2, badSignatures: 0, scaleUps: 1, maxWorkers: 2, seconds: 30 };
+    const base = {
+      accepted: 10,
+      stored: 10,
+      lost: 0,
+      rejected: 0,
+      undetermined: 0,
+      undeterminedStored: 0,
+      alertsOpened: 1,
+      alertsEscalated: 0,
+      alertsResolved: 1,
+      webhookDeliveries: 2,
+      badSignatures: 0,
+      scaleUps: 1,
+      maxWorkers: 2,
+      seconds: 30,
+    };
     expect(renderSummary(base)).toContain('accepted 10, stored 10 of them: no event lost');
     expect(renderSummary({ ...base, stored: 8, lost: 2 })).toContain('2 ACCEPTED EVENTS MISSING');
   });

@@ -43,10 +43,14 @@ export async function ensureKafkaJars(): Promise<string> {
   const mvn = requireCommand('mvn', 'install Maven: apt-get install -y maven (or run scripts/bootstrap.sh)');
   const tmp = `${libs}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
-  await run(mvn, ['-B', '-q', '-f', POM, 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${tmp}`], {
-    what: `fetching Kafka ${version} jars from Maven Central`,
-    fix: 'check that Maven Central is reachable (mvn -v; ~/.m2/settings.xml mirrors) and retry',
-  });
+  await run(
+    mvn,
+    ['-B', '-q', '-f', POM, 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${tmp}`],
+    {
+      what: `fetching Kafka ${version} jars from Maven Central`,
+      fix: 'check that Maven Central is reachable (mvn -v; ~/.m2/settings.xml mirrors) and retry',
+    },
+  );
   fs.rmSync(libs, { recursive: true, force: true });
   fs.renameSync(tmp, libs);
   return libs;
@@ -58,7 +62,10 @@ function requireJava(): string {
   const m = /version "(\d+)/.exec(`${res.stderr}${res.stdout}`);
   const major = m?.[1] ? Number(m[1]) : 0;
   if (major < 17) {
-    throw new StackError(`Kafka ${kafkaVersion()} needs Java 17 or newer; ${java} is ${m ? `Java ${major}` : 'not a working Java'}`, 'install Java 17: apt-get install -y openjdk-17-jre-headless, and put it first on PATH');
+    throw new StackError(
+      `Kafka ${kafkaVersion()} needs Java 17 or newer; ${java} is ${m ? `Java ${major}` : 'not a working Java'}`,
+      'install Java 17: apt-get install -y openjdk-17-jre-headless, and put it first on PATH',
+    );
   }
   return java;
 }
@@ -67,11 +74,54 @@ async function makeCertificates(dir: string, storePassword: string): Promise<{ k
   const openssl = requireCommand('openssl', 'install OpenSSL: apt-get install -y openssl');
   const f = (n: string) => path.join(dir, n);
   const opts = { what: 'making the Kafka TLS certificates', fix: 'check that openssl works (openssl version)' };
-  await run(openssl, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.crt'), '-days', '30', '-subj', '/CN=floodgate-devstack-ca'], opts);
+  await run(
+    openssl,
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.crt'), '-days', '30', '-subj', '/CN=floodgate-devstack-ca'],
+    opts,
+  );
   await run(openssl, ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('broker.key'), '-out', f('broker.csr'), '-subj', '/CN=localhost'], opts);
   fs.writeFileSync(f('broker.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  await run(openssl, ['x509', '-req', '-in', f('broker.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('broker.crt'), '-days', '30', '-extfile', f('broker.ext')], opts);
-  await run(openssl, ['pkcs12', '-export', '-in', f('broker.crt'), '-inkey', f('broker.key'), '-certfile', f('ca.crt'), '-name', 'broker', '-out', f('broker.p12'), '-passout', `pass:${storePassword}`], opts);
+  await run(
+    openssl,
+    [
+      'x509',
+      '-req',
+      '-in',
+      f('broker.csr'),
+      '-CA',
+      f('ca.crt'),
+      '-CAkey',
+      f('ca.key'),
+      '-CAcreateserial',
+      '-out',
+      f('broker.crt'),
+      '-days',
+      '30',
+      '-extfile',
+      f('broker.ext'),
+    ],
+    opts,
+  );
+  await run(
+    openssl,
+    [
+      'pkcs12',
+      '-export',
+      '-in',
+      f('broker.crt'),
+      '-inkey',
+      f('broker.key'),
+      '-certfile',
+      f('ca.crt'),
+      '-name',
+      'broker',
+      '-out',
+      f('broker.p12'),
+      '-passout',
+      `pass:${storePassword}`,
+    ],
+    opts,
+  );
   return { keystore: f('broker.p12'), caFile: f('ca.crt') };
 }
 
@@ -142,15 +192,43 @@ export const kafkaServer: ServerModule<KafkaState> = {
         topicPrefix: process.env.FLOODGATE_TOPIC_PREFIX ?? 'floodgate',
       };
       fs.writeFileSync(configFile, serverProperties(state, keystore, storePassword));
-      await run(java, ['-Xmx256m', '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', state.clusterId, '-c', configFile, '--add-scram', `SCRAM-SHA-512=[name=${state.scram.username},password=${state.scram.password}]`], {
-        what: 'formatting the Kafka storage',
-        fix: `remove ${ctx.dir} and retry (a stale data folder from another run)`,
-      });
+      await run(
+        java,
+        [
+          '-Xmx256m',
+          '-cp',
+          classpath,
+          'kafka.tools.StorageTool',
+          'format',
+          '-t',
+          state.clusterId,
+          '-c',
+          configFile,
+          '--add-scram',
+          `SCRAM-SHA-512=[name=${state.scram.username},password=${state.scram.password}]`,
+        ],
+        {
+          what: 'formatting the Kafka storage',
+          fix: `remove ${ctx.dir} and retry (a stale data folder from another run)`,
+        },
+      );
     }
     const heap = process.env.FLOODGATE_KAFKA_HEAP ?? '768m';
     const pid = startDaemon(
       java,
-      [`-Xms256m`, `-Xmx${heap}`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true', '-Dorg.slf4j.simpleLogger.defaultLogLevel=info', '-Dorg.slf4j.simpleLogger.showDateTime=true', '-cp', classpath, 'kafka.Kafka', configFile],
+      [
+        `-Xms256m`,
+        `-Xmx${heap}`,
+        '-XX:+UseG1GC',
+        '-XX:MaxGCPauseMillis=20',
+        '-Djava.awt.headless=true',
+        '-Dorg.slf4j.simpleLogger.defaultLogLevel=info',
+        '-Dorg.slf4j.simpleLogger.showDateTime=true',
+        '-cp',
+        classpath,
+        'kafka.Kafka',
+        configFile,
+      ],
       { logFile, cwd: ctx.dir },
     );
     state.pids = [pid];

@@ -49,7 +49,10 @@ function serverUser(): { uid: number; gid: number } | undefined {
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
     return { uid, gid };
   } catch {
-    throw new StackError('running as root, and there is no `postgres` user to run PostgreSQL as', 'install postgresql-15 (it creates the user), or run as a normal user');
+    throw new StackError(
+      'running as root, and there is no `postgres` user to run PostgreSQL as',
+      'install postgresql-15 (it creates the user), or run as a normal user',
+    );
   }
 }
 
@@ -59,7 +62,10 @@ function assertReachable(dir: string, user: { uid: number; gid: number } | undef
   for (let d = path.dirname(dir); ; d = path.dirname(d)) {
     const st = fs.statSync(d, { throwIfNoEntry: false });
     if (st && st.uid !== user.uid && (st.mode & 0o001) === 0) {
-      throw new StackError(`PostgreSQL runs as the postgres user, which cannot enter ${d} (mode ${(st.mode & 0o777).toString(8)})`, `chmod o+x ${d}, or choose a state folder elsewhere (FLOODGATE_STATE_DIR)`);
+      throw new StackError(
+        `PostgreSQL runs as the postgres user, which cannot enter ${d} (mode ${(st.mode & 0o777).toString(8)})`,
+        `chmod o+x ${d}, or choose a state folder elsewhere (FLOODGATE_STATE_DIR)`,
+      );
     }
     if (d === path.dirname(d)) return;
   }
@@ -129,11 +135,15 @@ export const postgresServer: ServerModule<PostgresState> = {
       const pwFile = path.join(ctx.dir, 'superuser.pw');
       fs.writeFileSync(pwFile, `${state.superPassword}\n`, { mode: 0o600 });
       chownTree(ctx.dir, user);
-      await run(path.join(bin, 'initdb'), ['-D', primaryDir, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pwFile}`, '-E', 'UTF8', '--no-locale', '--no-instructions'], {
-        user,
-        what: 'initialising the PostgreSQL primary',
-        fix: `remove ${ctx.dir} and retry; check that the postgres user can write there`,
-      });
+      await run(
+        path.join(bin, 'initdb'),
+        ['-D', primaryDir, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pwFile}`, '-E', 'UTF8', '--no-locale', '--no-instructions'],
+        {
+          user,
+          what: 'initialising the PostgreSQL primary',
+          fix: `remove ${ctx.dir} and retry; check that the postgres user can write there`,
+        },
+      );
       fs.rmSync(pwFile);
       fs.appendFileSync(
         path.join(primaryDir, 'postgresql.conf'),
@@ -170,12 +180,33 @@ host replication replicator 127.0.0.1/32 scram-sha-256
       await query(superPrimary, `create role replicator with replication login password '${state.replicationPassword}'`);
       await query(superPrimary, `create role ${state.user} with login password '${state.password}'`);
       await query(superPrimary, `create database ${state.database} owner ${state.user}`);
-      await run(path.join(bin, 'pg_basebackup'), ['-h', '127.0.0.1', '-p', String(state.primaryPort), '-U', 'replicator', '-D', replicaDir, '-R', '-X', 'stream', '-C', '-S', 'floodgate_replica', '--checkpoint=fast', '--no-password'], {
-        user,
-        env: { ...process.env, PGPASSWORD: state.replicationPassword },
-        what: 'cloning the read replica (pg_basebackup)',
-        fix: `read ${logs[0]}`,
-      });
+      await run(
+        path.join(bin, 'pg_basebackup'),
+        [
+          '-h',
+          '127.0.0.1',
+          '-p',
+          String(state.primaryPort),
+          '-U',
+          'replicator',
+          '-D',
+          replicaDir,
+          '-R',
+          '-X',
+          'stream',
+          '-C',
+          '-S',
+          'floodgate_replica',
+          '--checkpoint=fast',
+          '--no-password',
+        ],
+        {
+          user,
+          env: { ...process.env, PGPASSWORD: state.replicationPassword },
+          what: 'cloning the read replica (pg_basebackup)',
+          fix: `read ${logs[0]}`,
+        },
+      );
       fs.appendFileSync(path.join(replicaDir, 'postgresql.auto.conf'), `port = ${state.replicaPort}\n`);
     }
     const replicaPid = startServer(bin, replicaDir, logs[1]!, user);
@@ -198,7 +229,10 @@ host replication replicator 127.0.0.1/32 scram-sha-256
   },
 
   async check(state: PostgresState): Promise<string> {
-    const primary = await query<{ state: string; replay_lag: string | null }>(postgresUrl(state, 'primary', 'super'), 'select state, replay_lag::text from pg_stat_replication');
+    const primary = await query<{ state: string; replay_lag: string | null }>(
+      postgresUrl(state, 'primary', 'super'),
+      'select state, replay_lag::text from pg_stat_replication',
+    );
     const receiver = await query<{ status: string }>(postgresUrl(state, 'replica', 'super'), 'select status from pg_stat_wal_receiver');
     return `PostgreSQL ${state.version} primary 127.0.0.1:${state.primaryPort}, replica 127.0.0.1:${state.replicaPort} (${receiver[0]?.status ?? 'not streaming'}; primary sees ${primary.length} standby)`;
   },

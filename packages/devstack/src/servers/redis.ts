@@ -32,10 +32,29 @@ export const redisServer: ServerModule<RedisState> = {
     fs.mkdirSync(ctx.dir, { recursive: true });
     const port = ctx.keepData && previous ? previous.port : await portFromEnv('FLOODGATE_REDIS_PORT', 'Redis');
     const logFile = path.join(ctx.dir, 'redis.log');
-    const pid = startDaemon(bin, ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', ctx.dir, '--maxmemory', '512mb', '--maxmemory-policy', 'allkeys-lru'], {
-      logFile,
-      cwd: ctx.dir,
-    });
+    const pid = startDaemon(
+      bin,
+      [
+        '--bind',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        ctx.dir,
+        '--maxmemory',
+        '512mb',
+        '--maxmemory-policy',
+        'allkeys-lru',
+      ],
+      {
+        logFile,
+        cwd: ctx.dir,
+      },
+    );
     const version = await waitFor('Redis', () => ping(port), { timeoutMs: 20000, pid, logFile });
     return { pids: [pid], dir: ctx.dir, logFiles: [logFile], port, version };
   },

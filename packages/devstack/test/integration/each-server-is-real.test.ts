@@ -90,7 +90,10 @@ describe('PostgreSQL primary with a streaming read replica', () => {
       await primary.query(`insert into ${table} values (1, 'replicated')`);
       let rows: { note: string }[] = [];
       for (let i = 0; i < 100 && rows.length === 0; i++) {
-        rows = await replica.query(`select note from ${table} where id = 1`).then((r) => r.rows, () => []);
+        rows = await replica.query(`select note from ${table} where id = 1`).then(
+          (r) => r.rows,
+          () => [],
+        );
         if (rows.length === 0) await sleep(100);
       }
       expect(rows).toEqual([{ note: 'replicated' }]);
@@ -104,7 +107,9 @@ describe('PostgreSQL primary with a streaming read replica', () => {
 
   it('reports streaming replication on both sides', async () => {
     const superPrimary = new pg.Client({ connectionString: env.FLOODGATE_PG_SUPERUSER_URL });
-    const superReplica = new pg.Client({ connectionString: env.FLOODGATE_PG_SUPERUSER_URL!.replace(new URL(env.DATABASE_URL!).port, new URL(env.DATABASE_READ_URL!).port) });
+    const superReplica = new pg.Client({
+      connectionString: env.FLOODGATE_PG_SUPERUSER_URL!.replace(new URL(env.DATABASE_URL!).port, new URL(env.DATABASE_READ_URL!).port),
+    });
     await superPrimary.connect();
     await superReplica.connect();
     try {

@@ -2,7 +2,19 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { down, leftoverProcesses, readStack, restart, StackError, startPostgresMember, status, stopPostgresMember, up, updateServer, type PostgresState } from '../../src';
+import {
+  down,
+  leftoverProcesses,
+  readStack,
+  restart,
+  StackError,
+  startPostgresMember,
+  status,
+  stopPostgresMember,
+  up,
+  updateServer,
+  type PostgresState,
+} from '../../src';
 
 // Each test uses a stack folder of its own, apart from the shared stack the other tests use.
 // (Readable by others: PostgreSQL runs as the postgres user when the tests run as root.)
@@ -55,7 +67,8 @@ describe('the local stack', () => {
       expect((await status({ dir }))[0]!.running).toBe(false);
       const after = await updateServer<PostgresState>('postgres', (s) => startPostgresMember(s, 'primary'), { dir });
       expect(after.pids[1]).toBe(before.pids[1]);
-      for (let i = 0; i < 150 && !/\(streaming; primary sees 1 standby\)/.test((await status({ dir }))[0]!.summary); i++) await new Promise((r) => setTimeout(r, 200));
+      for (let i = 0; i < 150 && !/\(streaming; primary sees 1 standby\)/.test((await status({ dir }))[0]!.summary); i++)
+        await new Promise((r) => setTimeout(r, 200));
       expect((await status({ dir }))[0]!.summary).toMatch(/\(streaming; primary sees 1 standby\)/);
     } finally {
       await down({ dir });

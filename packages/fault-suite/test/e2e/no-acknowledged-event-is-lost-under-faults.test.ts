@@ -7,7 +7,19 @@ import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { SignJWT } from 'jose';
 import { v7 as uuidv7 } from 'uuid';
-import { down, freePort, repoRoot, startPostgresMember, startServer, stackEnv, stopPostgresMember, stopServer, up, updateServer, type PostgresState } from '@floodgate/devstack';
+import {
+  down,
+  freePort,
+  repoRoot,
+  startPostgresMember,
+  startServer,
+  stackEnv,
+  stopPostgresMember,
+  stopServer,
+  up,
+  updateServer,
+  type PostgresState,
+} from '@floodgate/devstack';
 import { newLedger, sendBatch } from '@floodgate/fleet-simulator';
 import { startService, waitHealthy, type ServiceProcess } from '@floodgate/demo/src/service-process';
 import { checkNoLoss, renderReports, startSteadyLoad, type FaultReport, type SteadyLoad } from '../../src';
@@ -35,7 +47,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function startWorker(): Promise<ServiceProcess> {
   const port = await freePort();
-  const w = startService('worker', 'services/worker/src/main.ts', ['consume'], { ...env, HTTP_PORT: String(port), WORKER_RETRY_MAX_MS: '2000' }, path.join(dir, 'logs'));
+  const w = startService(
+    'worker',
+    'services/worker/src/main.ts',
+    ['consume'],
+    { ...env, HTTP_PORT: String(port), WORKER_RETRY_MAX_MS: '2000' },
+    path.join(dir, 'logs'),
+  );
   await waitHealthy(w, `http://127.0.0.1:${port}/healthz`);
   return w;
 }
@@ -48,11 +66,23 @@ beforeAll(async () => {
   const secret = crypto.randomBytes(32).toString('hex');
   const port = await freePort();
   baseUrl = `http://127.0.0.1:${port}`;
-  api = startService('api', 'services/api/src/main.ts', [], { ...env, PORT: String(port), HOST: '127.0.0.1', JWT_SECRET: secret, RATE_LIMIT_PER_MINUTE: '1000000' }, path.join(dir, 'logs'));
+  api = startService(
+    'api',
+    'services/api/src/main.ts',
+    [],
+    { ...env, PORT: String(port), HOST: '127.0.0.1', JWT_SECRET: secret, RATE_LIMIT_PER_MINUTE: '1000000' },
+    path.join(dir, 'logs'),
+  );
   await waitHealthy(api, `${baseUrl}/healthz`);
   worker = await startWorker();
   const mint = (role: string) =>
-    new SignJWT({ role }).setProtectedHeader({ alg: 'HS256' }).setSubject(`fault-suite-${role}`).setIssuer('floodgate').setAudience('floodgate-api').setExpirationTime('2h').sign(new TextEncoder().encode(secret));
+    new SignJWT({ role })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(`fault-suite-${role}`)
+      .setIssuer('floodgate')
+      .setAudience('floodgate-api')
+      .setExpirationTime('2h')
+      .sign(new TextEncoder().encode(secret));
   token = await mint('gateway');
   viewerToken = await mint('viewer');
   db = new pg.Pool({ connectionString: env.DATABASE_URL, max: 3 });
@@ -96,7 +126,10 @@ async function recoverySeconds(load: SteadyLoad, prefix: string, since: number):
     load.events.set(e.eventId, e);
     await sendBatch([e], { baseUrl, token, ledger: load.ledger, maxAttempts: 1, timeoutMs: 3000 });
     for (let i = 0; i < 8; i++) {
-      const stored = await db.query('select 1 from readings where event_id = $1', [e.eventId]).then((r) => r.rowCount === 1, () => false);
+      const stored = await db.query('select 1 from readings where event_id = $1', [e.eventId]).then(
+        (r) => r.rowCount === 1,
+        () => false,
+      );
       if (stored) return (Date.now() - since) / 1000;
       await sleep(250);
     }
@@ -107,7 +140,9 @@ async function recoverySeconds(load: SteadyLoad, prefix: string, since: number):
 async function waitDrained(load: SteadyLoad): Promise<void> {
   const ids = [...load.ledger.accepted];
   for (let i = 0; i < 240; i++) {
-    const { rows } = await db.query<{ n: number }>('select count(*)::int as n from readings where event_id = any($1::uuid[])', [ids]).catch(() => ({ rows: [{ n: -1 }] }));
+    const { rows } = await db
+      .query<{ n: number }>('select count(*)::int as n from readings where event_id = any($1::uuid[])', [ids])
+      .catch(() => ({ rows: [{ n: -1 }] }));
     if (rows[0]!.n === ids.length) return;
     await sleep(500);
   }
@@ -124,14 +159,31 @@ async function underFault(fault: string, inject: (load: SteadyLoad) => Promise<v
   await sleep(1500);
   await load.stop();
   await waitDrained(load);
-  const report = await checkNoLoss({ fault, ledger: load.ledger, events: load.events, db, redis, cachePrefix: 'floodgate', dlqAdded: (await dlqCount()) - dlqBefore, recoverySeconds: recovery });
+  const report = await checkNoLoss({
+    fault,
+    ledger: load.ledger,
+    events: load.events,
+    db,
+    redis,
+    cachePrefix: 'floodgate',
+    dlqAdded: (await dlqCount()) - dlqBefore,
+    recoverySeconds: recovery,
+  });
   reports.push(report);
   return report;
 }
 
 function expectClean(r: FaultReport): void {
   expect(r.accepted).toBeGreaterThan(0);
-  expect({ fault: r.fault, lost: r.lost, duplicates: r.duplicates, rejectedButStored: r.rejectedButStored, stateMismatches: r.stateMismatches, cacheBehind: r.cacheBehind, dlqAdded: r.dlqAdded }).toEqual({
+  expect({
+    fault: r.fault,
+    lost: r.lost,
+    duplicates: r.duplicates,
+    rejectedButStored: r.rejectedButStored,
+    stateMismatches: r.stateMismatches,
+    cacheBehind: r.cacheBehind,
+    dlqAdded: r.dlqAdded,
+  }).toEqual({
     fault: r.fault,
     lost: 0,
     duplicates: 0,
@@ -237,5 +289,14 @@ test('a poison message goes to the DLQ with its headers, and does not block its 
     });
   });
   await consumer.disconnect();
-  expect(Object.keys(headers)).toEqual(expect.arrayContaining(['floodgate-error', 'floodgate-source-topic', 'floodgate-source-partition', 'floodgate-source-offset', 'floodgate-first-seen', 'floodgate-attempts']));
+  expect(Object.keys(headers)).toEqual(
+    expect.arrayContaining([
+      'floodgate-error',
+      'floodgate-source-topic',
+      'floodgate-source-partition',
+      'floodgate-source-offset',
+      'floodgate-first-seen',
+      'floodgate-attempts',
+    ]),
+  );
 });

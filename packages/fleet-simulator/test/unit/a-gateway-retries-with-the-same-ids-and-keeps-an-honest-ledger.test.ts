@@ -18,7 +18,16 @@ function fakeApi(script: (attempt: number) => { status: number; retryAfter?: num
     });
   });
   return new Promise<{ url: string; bodies: string[]; close: () => void }>((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, bodies, close: () => { server.closeAllConnections(); server.close(); } })),
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        bodies,
+        close: () => {
+          server.closeAllConnections();
+          server.close();
+        },
+      }),
+    ),
   );
 }
 
