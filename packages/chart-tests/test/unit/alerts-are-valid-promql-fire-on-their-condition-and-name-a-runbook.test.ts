@@ -26,6 +26,7 @@ let groups: {
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floodgate-rules-'));
   const rule = (await render('floodgate', { namespace: 'floodgate' })).find((o) => o.kind === 'PrometheusRule')!;
+  // The release-scoped availability groups come from the template, the SLO/lag/DLQ/operator groups from files/prometheus-rules.yaml.
   groups = rule.spec.groups;
   fs.writeFileSync(path.join(dir, 'rules.yaml'), stringify({ groups }));
 });
@@ -45,7 +46,8 @@ test('every alert has a severity, a summary, a description and a runbook_url anc
     expect({ alert: a.alert, severity: a.labels?.severity }).toEqual({ alert: a.alert, severity: expect.stringMatching(/^(warning|critical)$/) });
     expect(a.annotations?.summary).toBeTruthy();
     expect(a.annotations?.description).toBeTruthy();
-    expect(a.annotations?.runbook_url).toBe(`https://github.com/floodgate/floodgate/blob/main/docs/runbooks.md#${a.alert!.toLowerCase()}`);
+    // The section exists: packages/chart-tests/test/unit/every-chart-alert-names-a-runbook-section-that-exists.test.ts.
+    expect(a.annotations?.runbook_url).toMatch(/^https:\/\/github\.com\/floodgate\/floodgate\/blob\/main\/docs\/runbooks\.md#floodgate[a-z]+$/);
   }
 });
 

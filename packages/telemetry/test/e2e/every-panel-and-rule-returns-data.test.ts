@@ -174,7 +174,7 @@ function dashboardChecks(): Check[] {
 }
 
 function ruleChecks(): Check[] {
-  const file = parse(fs.readFileSync(path.join(repo, 'observability/prometheus-rules.yaml'), 'utf8')) as {
+  const file = parse(fs.readFileSync(path.join(repo, 'charts/floodgate/files/prometheus-rules.yaml'), 'utf8')) as {
     groups: { rules: { record?: string; alert?: string; expr: string }[] }[];
   };
   return file.groups.flatMap((g) =>

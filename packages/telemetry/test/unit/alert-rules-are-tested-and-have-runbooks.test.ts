@@ -4,8 +4,8 @@ import path from 'node:path';
 import { parse } from 'yaml';
 
 const root = path.resolve(__dirname, '../../../..');
-const rulesFile = path.join(root, 'observability/prometheus-rules.yaml');
-const rulesTestFile = path.join(root, 'observability/prometheus-rules.test.yaml');
+const rulesFile = path.join(root, 'charts/floodgate/files/prometheus-rules.yaml');
+const rulesTestFile = path.join(root, 'charts/floodgate/files/prometheus-rules.test.yaml');
 const runbooks = path.join(root, 'docs/runbooks.md');
 
 interface Rule {
@@ -16,7 +16,7 @@ interface Rule {
 }
 
 function promtool(...args: string[]) {
-  return spawnSync('promtool', args, { cwd: path.join(root, 'observability'), encoding: 'utf8', timeout: 60000 });
+  return spawnSync('promtool', args, { cwd: path.dirname(rulesFile), encoding: 'utf8', timeout: 60000 });
 }
 
 /** GitHub's heading anchor: lower case, punctuation dropped, spaces to hyphens. */
