@@ -28,7 +28,9 @@ export interface ScrapeTarget {
 /** Rule files that exist in this checkout, by default the project's own alerting and recording rules. */
 function ruleFiles(): string[] {
   const configured = process.env.FLOODGATE_PROMETHEUS_RULE_FILES;
-  const files = configured ? configured.split(',').map((f) => path.resolve(f.trim())) : [path.join(repoRoot(), 'charts', 'floodgate', 'files', 'prometheus-rules.yaml')];
+  const files = configured
+    ? configured.split(',').map((f) => path.resolve(f.trim()))
+    : [path.join(repoRoot(), 'charts', 'floodgate', 'files', 'prometheus-rules.yaml')];
   return files.filter((f) => fs.existsSync(f));
 }
 
