@@ -234,6 +234,9 @@ export const kafkaServer: ServerModule<KafkaState> = {
     state.pids = [pid];
     await waitFor('Kafka', () => describe(state), { timeoutMs: 90000, pid, logFile });
     await createTopics(state);
+    // Answering metadata is not yet taking writes: after a restart, leaders and producer-id
+    // allocation come a little later. Ready means an idempotent acks=all write succeeds.
+    await waitFor('Kafka accepting idempotent writes', () => probeWrite(state), { timeoutMs: 60000, pid, logFile });
     return state;
   },
 
@@ -269,6 +272,30 @@ async function describe(state: KafkaState): Promise<{ brokers: number; topics: n
     return { brokers: cluster.brokers.length, topics: topics.filter((t) => !t.startsWith('__')).length };
   } finally {
     await admin.disconnect();
+  }
+}
+
+const READINESS_TOPIC = 'devstack.readiness';
+
+/** One idempotent acks=all write to a topic of the stack's own, as every Floodgate producer writes. */
+async function probeWrite(state: KafkaState): Promise<void> {
+  const kafka = new Kafka({ ...kafkaClientConfig(state), retry: { retries: 0 } });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    if (!(await admin.listTopics()).includes(READINESS_TOPIC)) {
+      await admin.createTopics({ topics: [{ topic: READINESS_TOPIC, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  // kafkajs refuses an idempotent producer without retries; waitFor repeats the whole probe anyway.
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 1, initialRetryTime: 100 } });
+  await producer.connect();
+  try {
+    await producer.send({ topic: READINESS_TOPIC, acks: -1, timeout: 5000, messages: [{ value: 'ready' }] });
+  } finally {
+    await producer.disconnect();
   }
 }
 
