@@ -6,3 +6,4 @@ export { topicNames, topicPartitions } from './topics';
 export type { TopicNames } from './topics';
 export { createLogger, setSpanContextProvider } from './logger';
 export type { Logger } from './logger';
+export { kafkaLogCreator } from './kafka-log';

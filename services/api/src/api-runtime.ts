@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Redis from 'ioredis';
 import { Kafka, Partitioners, logLevel, type KafkaConfig, type Producer } from 'kafkajs';
-import { createLogger, kafkaConnection, topicNames, type Logger } from '@floodgate/config';
+import { createLogger, kafkaConnection, kafkaLogCreator, topicNames, type Logger } from '@floodgate/config';
 import { DeviceCache } from '@floodgate/cache';
 import { createPools } from '@floodgate/db';
 import { createApp } from './app';
@@ -16,7 +16,6 @@ import { JwtVerifier } from './auth/jwt-verifier';
 import { BatchingProducer } from './batching-producer';
 import type { ApiConfig } from './config';
 import { DependencyMonitor } from './dependency-monitor';
-import { kafkaLogCreator } from './kafka-log';
 import { createMetrics, type ApiMetrics } from './metrics';
 import { RateLimiter } from './rate-limit';
 

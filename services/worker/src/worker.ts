@@ -3,9 +3,9 @@
  * them, the consumer group and the ops port, and stops them in order on shutdown.
  */
 import fs from 'node:fs';
-import { Kafka, logLevel, type KafkaConfig, type logCreator } from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import Redis from 'ioredis';
-import { createLogger, kafkaConnection, topicNames, type Logger } from '@floodgate/config';
+import { createLogger, kafkaConnection, kafkaLogCreator, topicNames, type Logger } from '@floodgate/config';
 import { createPools } from '@floodgate/db';
 import { DeviceCache } from '@floodgate/cache';
 import { AlertPublisher } from './alert-publisher';
@@ -21,16 +21,6 @@ import { ReadingWriter } from './reading-writer';
 export interface RunningWorker {
   port: number;
   stop(): Promise<void>;
-}
-
-/** kafkajs logs through our JSON logger (warn and up), so its messages are not lost or printed as plain text. */
-export function kafkaLogCreator(log: Logger): logCreator {
-  return () =>
-    ({ level, log: entry }) => {
-      const { message, timestamp: _t, logger: _l, ...rest } = entry as { message: string; [k: string]: unknown };
-      if (level <= logLevel.ERROR) log.error({ kafka: rest }, message);
-      else if (level <= logLevel.WARN) log.warn({ kafka: rest }, message);
-    };
 }
 
 export async function startWorker(cfg: WorkerConfig, log: Logger = createLogger('worker', cfg.LOG_LEVEL)): Promise<RunningWorker> {

@@ -4,12 +4,12 @@
  * the target and the reason, and the notifier moves on; offsets are committed after each message is settled.
  */
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
-import { createLogger, kafkaConnection, topicNames, type Logger } from '@floodgate/config';
+import { createLogger, kafkaConnection, kafkaLogCreator, topicNames, type Logger } from '@floodgate/config';
 import { headerNames } from '@floodgate/events';
 import type { NotifierConfig } from '../config';
 import { startOpsServer } from '../http-server';
 import { createNotifierMetrics } from '../metrics';
-import { kafkaLogCreator, type RunningWorker } from '../worker';
+import type { RunningWorker } from '../worker';
 import { checkTargetUrl } from './target-guard';
 import { deliver } from './webhook-delivery';
 

@@ -1,6 +1,6 @@
-/** Routes kafkajs's own log (warnings and errors only) into the service's JSON logger. */
+/** Routes kafkajs's own log (warnings and errors only) into the service's JSON logger, so it is neither lost nor plain text. */
 import { logLevel, type logCreator } from 'kafkajs';
-import type { Logger } from '@floodgate/config';
+import type { Logger } from './logger';
 
 export function kafkaLogCreator(log: Logger): logCreator {
   return () =>
