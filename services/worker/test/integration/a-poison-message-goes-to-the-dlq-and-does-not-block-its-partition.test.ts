@@ -1,43 +1,14 @@
-import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { KafkaMessage } from 'kafkajs';
 import { encodeEventMessage, headerNames } from '@floodgate/events';
-import {
-  createTestDatabase,
-  createTopics,
-  deleteTopics,
-  kafkaClient,
-  killLeftoverWorkers,
-  makeEvent,
-  readingCounts,
-  spawnWorker,
-  uncommitted,
-  waitFor,
-  workerEnv,
-  type TestDatabase,
-} from '../support/worker-fixture';
+import { makeEvent, readingCounts, spawnWorker, uncommitted, useWorkerTestBed, waitFor, workerEnv } from '../support/worker-fixture';
 
 jest.setTimeout(120000);
 
 const prefix = `wk-poison-${process.pid}`;
-let db: TestDatabase;
-let kafka: Kafka;
-let producer: Producer;
-
-beforeAll(async () => {
-  db = await createTestDatabase('worker_poison');
-  kafka = kafkaClient();
-  await createTopics(kafka, prefix);
-  producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-});
-afterAll(async () => {
-  await killLeftoverWorkers();
-  await producer?.disconnect();
-  await deleteTopics(kafka, prefix);
-  await db?.drop();
-});
+const bed = useWorkerTestBed(prefix, 'worker_poison');
 
 async function readDlq(expected: number): Promise<KafkaMessage[]> {
-  const consumer = kafka.consumer({ groupId: `${prefix}-dlq-reader` });
+  const consumer = bed.kafka.consumer({ groupId: `${prefix}-dlq-reader` });
   const got: KafkaMessage[] = [];
   await consumer.connect();
   await consumer.subscribe({ topic: `${prefix}.events.dlq`, fromBeginning: true });
@@ -65,12 +36,12 @@ describe('a poison message', () => {
       { key: device, value: '{not json' },
       { key: device, value: JSON.stringify(nul), headers: { [headerNames.ingestTime]: String(Date.now()) } },
     ];
-    await producer.send({ topic, acks: -1, messages: [...before.map(good), ...poison, ...after.map(good)] });
+    await bed.producer.send({ topic, acks: -1, messages: [...before.map(good), ...poison, ...after.map(good)] });
 
-    const worker = spawnWorker(workerEnv(prefix, db.url));
-    await waitFor(async () => (await uncommitted(kafka, `${prefix}-worker`, topic)) === 0, 60000, 'every offset to be committed');
+    const worker = spawnWorker(workerEnv(prefix, bed.db.url));
+    await waitFor(async () => (await uncommitted(bed.kafka, `${prefix}-worker`, topic)) === 0, 60000, 'every offset to be committed');
     expect(await worker.stop()).toBe(0);
-    expect(await readingCounts(db.url)).toEqual({ rows: 100, distinct: 100 });
+    expect(await readingCounts(bed.db.url)).toEqual({ rows: 100, distinct: 100 });
 
     const dlq = await readDlq(3);
     expect(dlq).toHaveLength(3);

@@ -1,47 +1,16 @@
-import type { Kafka, Producer } from 'kafkajs';
-import {
-  createTestDatabase,
-  createTopics,
-  deleteTopics,
-  kafkaClient,
-  killLeftoverWorkers,
-  makeEvent,
-  produceEvents,
-  readingCounts,
-  spawnWorker,
-  uncommitted,
-  waitFor,
-  workerEnv,
-  type TestDatabase,
-} from '../support/worker-fixture';
+import { makeEvent, produceEvents, readingCounts, spawnWorker, uncommitted, useWorkerTestBed, waitFor, workerEnv } from '../support/worker-fixture';
 
 jest.setTimeout(120000);
 
 const prefix = `wk-rebalance-${process.pid}`;
 const group = `${prefix}-worker`;
-let db: TestDatabase;
-let kafka: Kafka;
-let producer: Producer;
-
-beforeAll(async () => {
-  db = await createTestDatabase('worker_rebalance');
-  kafka = kafkaClient();
-  await createTopics(kafka, prefix);
-  producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-});
-afterAll(async () => {
-  await killLeftoverWorkers();
-  await producer?.disconnect();
-  await deleteTopics(kafka, prefix);
-  await db?.drop();
-});
+const bed = useWorkerTestBed(prefix, 'worker_rebalance');
 
 const joinedWith = (output: string) => [...output.matchAll(/"msg":"joined the consumer group"/g)].length;
 
 describe('a rebalance to a second worker mid-stream', () => {
   it('moves partitions without losing or duplicating an event', async () => {
-    const env = workerEnv(prefix, db.url);
+    const env = workerEnv(prefix, bed.db.url);
     const a = spawnWorker(env);
     await a.waitForOutput(/joined the consumer group/);
 
@@ -52,7 +21,7 @@ describe('a rebalance to a second worker mid-stream', () => {
         n += 1;
         return makeEvent(`gauge-${n % 97}`, new Date(base + n * 1000), { river_level_m: 1 + (n % 7) / 10 });
       });
-      await produceEvents(producer, prefix, events);
+      await produceEvents(bed.producer, prefix, events);
     };
     for (let i = 0; i < 5; i++) {
       await produceRound(400);
@@ -69,8 +38,8 @@ describe('a rebalance to a second worker mid-stream', () => {
     expect(await a.stop()).toBe(0);
     for (let i = 0; i < 5; i++) await produceRound(400);
 
-    await waitFor(async () => (await uncommitted(kafka, group, `${prefix}.events`)) === 0, 60000, 'the group to commit every offset');
-    expect(await readingCounts(db.url)).toEqual({ rows: n, distinct: n });
+    await waitFor(async () => (await uncommitted(bed.kafka, group, `${prefix}.events`)) === 0, 60000, 'the group to commit every offset');
+    expect(await readingCounts(bed.db.url)).toEqual({ rows: n, distinct: n });
     expect(joinedWith(a.output())).toBeGreaterThanOrEqual(2); // a rejoined when b arrived
     expect(joinedWith(b.output())).toBeGreaterThanOrEqual(2); // b rejoined when a left
     expect(await b.stop()).toBe(0);

@@ -1,33 +1,17 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Kafka, Producer } from 'kafkajs';
-import {
-  createTestDatabase,
-  createTopics,
-  deleteTopics,
-  kafkaClient,
-  killLeftoverWorkers,
-  makeEvent,
-  produceEvents,
-  spawnWorker,
-  sql,
-  uncommitted,
-  waitFor,
-  workerEnv,
-  type TestDatabase,
-} from '../support/worker-fixture';
+import { makeEvent, produceEvents, spawnWorker, sql, uncommitted, useWorkerTestBed, waitFor, workerEnv } from '../support/worker-fixture';
 import { verifySignature } from '../../src/notifier/webhook-signature';
 
 jest.setTimeout(120000);
 
 const prefix = `wk-alerts-${process.pid}`;
 const secret = 'test-webhook-secret-0123456789';
-let db: TestDatabase;
-let kafka: Kafka;
-let producer: Producer;
+const bed = useWorkerTestBed(prefix, 'worker_alerts', async () => {
+  await new Promise((r) => receiver?.close(r));
+});
 let receiver: http.Server;
 let receiverUrl: string;
-
 interface Delivery {
   body: string;
   signatureValid: boolean;
@@ -38,11 +22,6 @@ interface Delivery {
 const deliveries: Delivery[] = [];
 
 beforeAll(async () => {
-  db = await createTestDatabase('worker_alerts');
-  kafka = kafkaClient();
-  await createTopics(kafka, prefix);
-  producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
   // A real webhook receiver: verifies the signature as documented, and answers 500 to the very first request.
   receiver = http.createServer((req, res) => {
     let body = '';
@@ -62,13 +41,6 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/floodgate`;
 });
-afterAll(async () => {
-  await killLeftoverWorkers();
-  await new Promise((r) => receiver?.close(r));
-  await producer?.disconnect();
-  await deleteTopics(kafka, prefix);
-  await db?.drop();
-});
 
 describe('alerts', () => {
   it('a rising then falling rainfall series opens, escalates and resolves exactly one alert, delivered by signed webhooks with a retry after a 500', async () => {
@@ -78,9 +50,9 @@ describe('alerts', () => {
     const events = series.map((v, i) => makeEvent('slope-12', new Date(base + i * 600000), { rain_mm_h: v }));
     const other = Array.from({ length: 20 }, (_, i) => makeEvent(`quiet-${i}`, new Date(base + i * 1000), { rain_mm_h: 1 }));
     // The series twice (a redelivery) plus quiet devices that must raise nothing.
-    await produceEvents(producer, prefix, [...events, ...other, ...events]);
+    await produceEvents(bed.producer, prefix, [...events, ...other, ...events]);
 
-    const worker = spawnWorker(workerEnv(prefix, db.url));
+    const worker = spawnWorker(workerEnv(prefix, bed.db.url));
     const notifier = spawnWorker(
       {
         KAFKA_BROKERS: process.env.KAFKA_BROKERS!,
@@ -93,14 +65,17 @@ describe('alerts', () => {
       },
       'notify',
     );
-    await waitFor(async () => (await uncommitted(kafka, `${prefix}-worker`, `${prefix}.events`)) === 0, 60000, 'the worker to commit every offset');
+    await waitFor(async () => (await uncommitted(bed.kafka, `${prefix}-worker`, `${prefix}.events`)) === 0, 60000, 'the worker to commit every offset');
 
     const alerts = await sql<{ id: string; device_id: string; status: string; severity: string; peak_value: number }>(
-      db.url,
+      bed.db.url,
       `select id, device_id, status, severity, peak_value from alerts`,
     );
     expect(alerts).toEqual([{ id: expect.any(String), device_id: 'slope-12', status: 'resolved', severity: 'critical', peak_value: 31 }]);
-    const transitions = await sql<{ kind: string; severity: string; value: number }>(db.url, `select kind, severity, value from alert_transitions order by id`);
+    const transitions = await sql<{ kind: string; severity: string; value: number }>(
+      bed.db.url,
+      `select kind, severity, value from alert_transitions order by id`,
+    );
     expect(transitions).toEqual([
       { kind: 'opened', severity: 'info', value: 8 },
       { kind: 'escalated', severity: 'warning', value: 16 },
@@ -124,7 +99,7 @@ describe('alerts', () => {
     expect(metrics).toMatch(/floodgate_worker_events_processed_total\{outcome="duplicate"\} 14\b/);
 
     // Published means gone from the outbox.
-    await waitFor(async () => (await sql<{ n: number }>(db.url, 'select count(*)::int as n from alert_outbox'))[0]!.n === 0, 10000, 'an empty outbox');
+    await waitFor(async () => (await sql<{ n: number }>(bed.db.url, 'select count(*)::int as n from alert_outbox'))[0]!.n === 0, 10000, 'an empty outbox');
 
     expect(await worker.stop()).toBe(0);
     expect(await notifier.stop()).toBe(0);

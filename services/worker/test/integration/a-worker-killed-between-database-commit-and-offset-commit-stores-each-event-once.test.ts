@@ -1,64 +1,33 @@
-import type { Kafka, Producer } from 'kafkajs';
-import {
-  createTestDatabase,
-  createTopics,
-  deleteTopics,
-  kafkaClient,
-  killLeftoverWorkers,
-  makeEvent,
-  produceEvents,
-  readingCounts,
-  spawnWorker,
-  uncommitted,
-  waitFor,
-  workerEnv,
-  type TestDatabase,
-} from '../support/worker-fixture';
+import { makeEvent, produceEvents, readingCounts, spawnWorker, uncommitted, useWorkerTestBed, waitFor, workerEnv } from '../support/worker-fixture';
 
 jest.setTimeout(120000);
 
 const prefix = `wk-sigkill-${process.pid}`;
 const group = `${prefix}-worker`;
-let db: TestDatabase;
-let kafka: Kafka;
-let producer: Producer;
-
-beforeAll(async () => {
-  db = await createTestDatabase('worker_sigkill');
-  kafka = kafkaClient();
-  await createTopics(kafka, prefix);
-  producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-});
-afterAll(async () => {
-  await killLeftoverWorkers();
-  await producer?.disconnect();
-  await deleteTopics(kafka, prefix);
-  await db?.drop();
-});
+const bed = useWorkerTestBed(prefix, 'worker_sigkill');
 
 describe('a worker killed between the database commit and the offset commit', () => {
   it('leaves committed rows whose offsets were never committed, and the restarted worker stores each event exactly once', async () => {
     const base = Date.parse('2026-11-21T00:00:00Z');
     const events = Array.from({ length: 4000 }, (_, i) => makeEvent(`slope-${i % 40}`, new Date(base + i * 1000), { soil_moisture_pct: 20 + (i % 10) }));
-    await produceEvents(producer, prefix, events);
+    await produceEvents(bed.producer, prefix, events);
 
     // The fault hook SIGKILLs the process right after its 3rd COMMIT, before the offsets of that batch are committed.
-    const crashing = spawnWorker(workerEnv(prefix, db.url, { WORKER_CRASH_AFTER_DB_COMMITS: '3', WORKER_SESSION_TIMEOUT_MS: '6000' }));
+    const crashing = spawnWorker(workerEnv(prefix, bed.db.url, { WORKER_CRASH_AFTER_DB_COMMITS: '3', WORKER_SESSION_TIMEOUT_MS: '6000' }));
     await crashing.exited;
     expect(crashing.child.signalCode).toBe('SIGKILL');
     expect(crashing.output()).toMatch(/WORKER_CRASH_AFTER_DB_COMMITS reached/);
 
     // The window the test is about really happened: rows exist whose offsets the group never committed.
-    const stored = (await readingCounts(db.url)).rows;
-    const committed = events.length - (await uncommitted(kafka, group, `${prefix}.events`));
+    const stored = (await readingCounts(bed.db.url)).rows;
+    const committed = events.length - (await uncommitted(bed.kafka, group, `${prefix}.events`));
     expect(stored).toBeGreaterThan(0);
     expect(stored).toBeGreaterThan(committed);
 
-    const restarted = spawnWorker(workerEnv(prefix, db.url));
-    await waitFor(async () => (await uncommitted(kafka, group, `${prefix}.events`)) === 0, 60000, 'the restarted worker to commit every offset');
+    const restarted = spawnWorker(workerEnv(prefix, bed.db.url));
+    await waitFor(async () => (await uncommitted(bed.kafka, group, `${prefix}.events`)) === 0, 60000, 'the restarted worker to commit every offset');
     expect(await restarted.stop()).toBe(0);
-    expect(await readingCounts(db.url)).toEqual({ rows: events.length, distinct: events.length });
+    expect(await readingCounts(bed.db.url)).toEqual({ rows: events.length, distinct: events.length });
     // The batch it redelivered was recognised as already stored.
     expect(restarted.output()).not.toMatch(/dead-lettered/);
   });

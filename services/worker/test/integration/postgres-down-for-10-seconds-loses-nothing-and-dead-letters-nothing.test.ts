@@ -1,47 +1,17 @@
-import type { Kafka, Producer } from 'kafkajs';
 import { startServer, stopServer } from '@floodgate/devstack';
-import {
-  createTestDatabase,
-  createTopics,
-  deleteTopics,
-  kafkaClient,
-  killLeftoverWorkers,
-  makeEvent,
-  produceEvents,
-  readingCounts,
-  spawnWorker,
-  uncommitted,
-  waitFor,
-  workerEnv,
-  type TestDatabase,
-} from '../support/worker-fixture';
+import { makeEvent, produceEvents, readingCounts, spawnWorker, uncommitted, useWorkerTestBed, waitFor, workerEnv } from '../support/worker-fixture';
 
 jest.setTimeout(150000);
 
 const prefix = `wk-pgdown-${process.pid}`;
 const group = `${prefix}-worker`;
 const stackDir = process.env.FLOODGATE_STATE_DIR;
-let db: TestDatabase;
-let kafka: Kafka;
-let producer: Producer;
-
-beforeAll(async () => {
-  db = await createTestDatabase('worker_pgdown');
-  kafka = kafkaClient();
-  await createTopics(kafka, prefix);
-  producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-});
-afterAll(async () => {
-  await killLeftoverWorkers();
+const bed = useWorkerTestBed(prefix, 'worker_pgdown', async () => {
   await startServer('postgres', { dir: stackDir }); // whatever happened, leave the stack whole
-  await producer?.disconnect();
-  await deleteTopics(kafka, prefix);
-  await db?.drop();
 });
 
 async function dlqCount(): Promise<number> {
-  const admin = kafka.admin();
+  const admin = bed.kafka.admin();
   await admin.connect();
   try {
     return (await admin.fetchTopicOffsets(`${prefix}.events.dlq`)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
@@ -52,7 +22,7 @@ async function dlqCount(): Promise<number> {
 
 describe('PostgreSQL stopped for 10 s under load', () => {
   it('dead-letters nothing, loses nothing, and the worker catches up by itself', async () => {
-    const worker = spawnWorker(workerEnv(prefix, db.url));
+    const worker = spawnWorker(workerEnv(prefix, bed.db.url));
     await worker.waitForOutput(/joined the consumer group/);
     const base = Date.parse('2026-11-22T12:00:00Z');
     let n = 0;
@@ -62,7 +32,7 @@ describe('PostgreSQL stopped for 10 s under load', () => {
           n += 1;
           return makeEvent(`station-${n % 50}`, new Date(base + n * 1000), { rain_mm_h: 1 });
         });
-        await produceEvents(producer, prefix, events);
+        await produceEvents(bed.producer, prefix, events);
         await new Promise((r) => setTimeout(r, 200));
       }
     };
@@ -79,8 +49,8 @@ describe('PostgreSQL stopped for 10 s under load', () => {
     await startServer('postgres', { dir: stackDir });
     await load(10);
 
-    await waitFor(async () => (await uncommitted(kafka, group, `${prefix}.events`)) === 0, 90000, 'the worker to catch up after the outage');
-    expect(await readingCounts(db.url)).toEqual({ rows: n, distinct: n });
+    await waitFor(async () => (await uncommitted(bed.kafka, group, `${prefix}.events`)) === 0, 90000, 'the worker to catch up after the outage');
+    expect(await readingCounts(bed.db.url)).toEqual({ rows: n, distinct: n });
     expect(await dlqCount()).toBe(0);
     expect(worker.child.exitCode).toBeNull(); // it never crashed
     expect(await worker.stop()).toBe(0);

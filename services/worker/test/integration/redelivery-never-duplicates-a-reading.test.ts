@@ -1,65 +1,34 @@
-import type { Kafka, Producer } from 'kafkajs';
-import {
-  createTestDatabase,
-  createTopics,
-  deleteTopics,
-  kafkaClient,
-  killLeftoverWorkers,
-  makeEvent,
-  produceEvents,
-  readingCounts,
-  spawnWorker,
-  uncommitted,
-  waitFor,
-  workerEnv,
-  type TestDatabase,
-} from '../support/worker-fixture';
+import { makeEvent, produceEvents, readingCounts, spawnWorker, uncommitted, useWorkerTestBed, waitFor, workerEnv } from '../support/worker-fixture';
 
 jest.setTimeout(120000);
 
 const prefix = `wk-redeliver-${process.pid}`;
-let db: TestDatabase;
-let kafka: Kafka;
-let producer: Producer;
-
-beforeAll(async () => {
-  db = await createTestDatabase('worker_redelivery');
-  kafka = kafkaClient();
-  await createTopics(kafka, prefix);
-  producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-});
-afterAll(async () => {
-  await killLeftoverWorkers();
-  await producer?.disconnect();
-  await deleteTopics(kafka, prefix);
-  await db?.drop();
-});
+const bed = useWorkerTestBed(prefix, 'worker_redelivery');
 
 describe('redelivery never duplicates a reading', () => {
   it('stores exactly one row per event when messages are sent twice and the whole topic is replayed', async () => {
     const base = Date.parse('2026-11-20T00:00:00Z');
     const events = Array.from({ length: 3000 }, (_, i) => makeEvent(`dev-${i % 60}`, new Date(base + i * 1000), { rain_mm_h: i % 5 }));
-    // A producer retry: the same 500 events land in the topic a second time.
-    await produceEvents(producer, prefix, [...events, ...events.slice(1000, 1500)]);
+    // A bed.producer retry: the same 500 events land in the topic a second time.
+    await produceEvents(bed.producer, prefix, [...events, ...events.slice(1000, 1500)]);
 
-    const env = workerEnv(prefix, db.url);
+    const env = workerEnv(prefix, bed.db.url);
     const first = spawnWorker(env);
-    await waitFor(async () => (await uncommitted(kafka, `${prefix}-worker`, `${prefix}.events`)) === 0, 60000, 'the worker to commit every offset');
-    expect(await readingCounts(db.url)).toEqual({ rows: 3000, distinct: 3000 });
+    await waitFor(async () => (await uncommitted(bed.kafka, `${prefix}-worker`, `${prefix}.events`)) === 0, 60000, 'the worker to commit every offset');
+    expect(await readingCounts(bed.db.url)).toEqual({ rows: 3000, distinct: 3000 });
     expect(await first.stop('SIGTERM')).toBe(0); // graceful shutdown exits cleanly
 
     // The same batches delivered again: rewind the group to the beginning and let a new worker replay everything.
-    const admin = kafka.admin();
+    const admin = bed.kafka.admin();
     await admin.connect();
     await admin.resetOffsets({ groupId: `${prefix}-worker`, topic: `${prefix}.events`, earliest: true });
     await admin.disconnect();
-    expect(await uncommitted(kafka, `${prefix}-worker`, `${prefix}.events`)).toBe(3500);
+    expect(await uncommitted(bed.kafka, `${prefix}-worker`, `${prefix}.events`)).toBe(3500);
 
     const second = spawnWorker(env);
-    await waitFor(async () => (await uncommitted(kafka, `${prefix}-worker`, `${prefix}.events`)) === 0, 60000, 'the replay to be committed');
+    await waitFor(async () => (await uncommitted(bed.kafka, `${prefix}-worker`, `${prefix}.events`)) === 0, 60000, 'the replay to be committed');
     expect(await second.stop('SIGTERM')).toBe(0);
-    expect(await readingCounts(db.url)).toEqual({ rows: 3000, distinct: 3000 });
+    expect(await readingCounts(bed.db.url)).toEqual({ rows: 3000, distinct: 3000 });
     expect(second.output()).not.toMatch(/dead-lettered/);
   });
 });

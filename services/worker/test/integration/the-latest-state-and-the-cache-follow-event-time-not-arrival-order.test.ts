@@ -1,45 +1,18 @@
 import Redis from 'ioredis';
-import type { Kafka, Producer } from 'kafkajs';
 import { DeviceCache } from '@floodgate/cache';
-import {
-  createTestDatabase,
-  createTopics,
-  deleteTopics,
-  kafkaClient,
-  killLeftoverWorkers,
-  makeEvent,
-  produceEvents,
-  spawnWorker,
-  sql,
-  uncommitted,
-  waitFor,
-  workerEnv,
-  type TestDatabase,
-} from '../support/worker-fixture';
+import { makeEvent, produceEvents, spawnWorker, sql, uncommitted, useWorkerTestBed, waitFor, workerEnv } from '../support/worker-fixture';
 import { compareEventOrder } from '../../src/alert-engine';
 
 jest.setTimeout(120000);
 
 const prefix = `wk-order-${process.pid}`;
-let db: TestDatabase;
-let kafka: Kafka;
-let producer: Producer;
+const bed = useWorkerTestBed(prefix, 'worker_order', async () => {
+  await redis?.quit();
+});
 let redis: Redis;
 
 beforeAll(async () => {
-  db = await createTestDatabase('worker_order');
-  kafka = kafkaClient();
-  await createTopics(kafka, prefix);
-  producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
   redis = new Redis(process.env.REDIS_URL!);
-});
-afterAll(async () => {
-  await killLeftoverWorkers();
-  await producer?.disconnect();
-  await redis?.quit();
-  await deleteTopics(kafka, prefix);
-  await db?.drop();
 });
 
 // A small deterministic shuffle (so a failure can be reproduced).
@@ -79,11 +52,11 @@ describe('the latest state and the cache follow event time, not arrival order', 
     await cache.writeIfNewer(future, 600000);
 
     // First half, then the worker, then the rest (including events older than what is already stored).
-    await produceEvents(producer, prefix, arrival.slice(0, 600));
-    const worker = spawnWorker(workerEnv(prefix, db.url));
-    await waitFor(async () => (await uncommitted(kafka, `${prefix}-worker`, `${prefix}.events`)) === 0, 60000, 'the first half to be committed');
-    await produceEvents(producer, prefix, arrival.slice(600));
-    await waitFor(async () => (await uncommitted(kafka, `${prefix}-worker`, `${prefix}.events`)) === 0, 60000, 'the second half to be committed');
+    await produceEvents(bed.producer, prefix, arrival.slice(0, 600));
+    const worker = spawnWorker(workerEnv(prefix, bed.db.url));
+    await waitFor(async () => (await uncommitted(bed.kafka, `${prefix}-worker`, `${prefix}.events`)) === 0, 60000, 'the first half to be committed');
+    await produceEvents(bed.producer, prefix, arrival.slice(600));
+    await waitFor(async () => (await uncommitted(bed.kafka, `${prefix}-worker`, `${prefix}.events`)) === 0, 60000, 'the second half to be committed');
     expect(await worker.stop()).toBe(0);
 
     for (const d of devices) {
@@ -92,7 +65,7 @@ describe('the latest state and the cache follow event time, not arrival order', 
         .sort(compareEventOrder)
         .at(-1)!;
       const [row] = await sql<{ last_event_id: string; last_ts: Date; metrics: Record<string, number> }>(
-        db.url,
+        bed.db.url,
         `select last_event_id::text, last_ts, metrics from devices where device_id = $1`,
         [d],
       );

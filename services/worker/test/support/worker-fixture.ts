@@ -205,3 +205,33 @@ async function uncommittedOnce(kafka: Kafka, groupId: string, topic: string): Pr
     await admin.disconnect();
   }
 }
+
+export interface WorkerTestBed {
+  db: TestDatabase;
+  kafka: Kafka;
+  producer: Producer;
+}
+
+/**
+ * What every worker integration file needs, set up before its tests and torn down after them: a database of its
+ * own (migrated), the topics under `prefix`, and an idempotent producer. `beforeTeardown` runs first on the way out
+ * (restart a server the file stopped, close a receiver), before the workers are killed and the rest is removed.
+ */
+export function useWorkerTestBed(prefix: string, database: string, beforeTeardown?: () => Promise<unknown>): WorkerTestBed {
+  const bed = {} as WorkerTestBed;
+  beforeAll(async () => {
+    bed.db = await createTestDatabase(database);
+    bed.kafka = kafkaClient();
+    await createTopics(bed.kafka, prefix);
+    bed.producer = bed.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await bed.producer.connect();
+  });
+  afterAll(async () => {
+    await beforeTeardown?.();
+    await killLeftoverWorkers();
+    await bed.producer?.disconnect();
+    if (bed.kafka) await deleteTopics(bed.kafka, prefix);
+    await bed.db?.drop();
+  });
+  return bed;
+}
