@@ -18,6 +18,31 @@ export interface DeviceState {
   updatedAt: string;
 }
 
+/** A `devices` row as PostgreSQL returns it (last_event_id selected as text). */
+export interface DeviceRow {
+  device_id: string;
+  last_event_id: string;
+  last_ts: Date;
+  metrics: Record<string, number>;
+  payload: Record<string, unknown> | null;
+  updated_at: Date;
+}
+
+/** The columns to select for `deviceStateFromRow`. */
+export const deviceStateColumns = 'device_id, last_event_id::text, last_ts, metrics, payload, updated_at';
+
+/** The cached form of a device row: what the worker writes after its commit and the API fills from a replica. */
+export function deviceStateFromRow(r: DeviceRow): DeviceState {
+  return {
+    deviceId: r.device_id,
+    eventId: r.last_event_id,
+    ts: r.last_ts.toISOString(),
+    metrics: r.metrics,
+    ...(r.payload ? { payload: r.payload } : {}),
+    updatedAt: r.updated_at.toISOString(),
+  };
+}
+
 export const deviceKey = (prefix: string, deviceId: string) => `${prefix}:device:${deviceId}`;
 
 // KEYS[1] = device key; ARGV = ts_ms, event_id, json, ttl_ms.

@@ -5,7 +5,7 @@
  * inside the transaction, so the cache is written with exactly what the database holds.
  */
 import type pg from 'pg';
-import type { DeviceState } from '@floodgate/cache';
+import { deviceStateColumns, deviceStateFromRow, type DeviceRow, type DeviceState } from '@floodgate/cache';
 import type { DeviceEvent } from '@floodgate/events';
 import type { AlertRule } from './alert-engine';
 import { compareEventOrder } from './alert-engine';
@@ -44,21 +44,12 @@ ON CONFLICT (device_id) DO UPDATE
    SET last_event_id = excluded.last_event_id, last_ts = excluded.last_ts, metrics = excluded.metrics,
        payload = excluded.payload, updated_at = now()
  WHERE (excluded.last_ts, excluded.last_event_id) > (d.last_ts, d.last_event_id)
-RETURNING device_id, last_event_id::text, last_ts, metrics, payload, updated_at`;
+RETURNING ${deviceStateColumns}`;
 
 // Devices whose state this batch did not move (the database already had newer): their current state is read back,
 // because a retry after a failed cache write must still write the cache with what the database holds.
 const READ_DEVICES = `
-SELECT device_id, last_event_id::text, last_ts, metrics, payload, updated_at FROM devices WHERE device_id = ANY($1::text[])`;
-
-type DeviceRow = {
-  device_id: string;
-  last_event_id: string;
-  last_ts: Date;
-  metrics: Record<string, number>;
-  payload: Record<string, unknown> | null;
-  updated_at: Date;
-};
+SELECT ${deviceStateColumns} FROM devices WHERE device_id = ANY($1::text[])`;
 
 export interface ReadingWriterHooks {
   /** Called after COMMIT, before anything else happens (the crash-consistency test kills the process here). */
@@ -124,14 +115,7 @@ export class ReadingWriter {
       return {
         stored: newKeys.size,
         duplicates: batch.length - newKeys.size,
-        deviceStates: states.map((r) => ({
-          deviceId: r.device_id,
-          eventId: r.last_event_id,
-          ts: r.last_ts.toISOString(),
-          metrics: r.metrics,
-          ...(r.payload ? { payload: r.payload } : {}),
-          updatedAt: r.updated_at.toISOString(),
-        })),
+        deviceStates: states.map(deviceStateFromRow),
         alerts,
         committedAt,
       };

@@ -6,7 +6,7 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type pg from 'pg';
-import type { DeviceCache, DeviceState } from '@floodgate/cache';
+import { deviceStateColumns, deviceStateFromRow, type DeviceCache, type DeviceRow, type DeviceState } from '@floodgate/cache';
 import { deviceIdPattern } from '@floodgate/events';
 import type { Logger } from '@floodgate/config';
 import { permissions, requireRole } from '../auth/authorize';
@@ -29,15 +29,6 @@ export function deviceIdParam(req: Request): string {
   return id;
 }
 
-interface DeviceRow {
-  device_id: string;
-  last_event_id: string;
-  last_ts: Date;
-  metrics: Record<string, number>;
-  payload: Record<string, unknown> | null;
-  updated_at: Date;
-}
-
 const readingsQuery = z.object({ from: timeParam(), to: timeParam(), limit: limitParam(100, 1000), cursor: z.string().max(512).optional() });
 
 /**
@@ -46,20 +37,10 @@ const readingsQuery = z.object({ from: timeParam(), to: timeParam(), limit: limi
  * and that newer state is what the caller gets.
  */
 export async function fillFromReplica(deps: DeviceDeps, id: string): Promise<DeviceState | undefined> {
-  const { rows } = await deps.replica.query<DeviceRow>(
-    'SELECT device_id, last_event_id, last_ts, metrics, payload, updated_at FROM devices WHERE device_id = $1',
-    [id],
-  );
+  const { rows } = await deps.replica.query<DeviceRow>(`SELECT ${deviceStateColumns} FROM devices WHERE device_id = $1`, [id]);
   const row = rows[0];
   if (!row) return undefined;
-  const state: DeviceState = {
-    deviceId: row.device_id,
-    eventId: row.last_event_id,
-    ts: row.last_ts.toISOString(),
-    metrics: row.metrics,
-    updatedAt: row.updated_at.toISOString(),
-  };
-  if (row.payload) state.payload = row.payload;
+  const state = deviceStateFromRow(row);
   try {
     // Not written means Redis already holds a state at least as new (the worker got there first): answer with that one.
     if (!(await deps.cache.writeIfNewer(state, deps.cacheFillTtlMs))) return (await deps.cache.read(id)) ?? state;
