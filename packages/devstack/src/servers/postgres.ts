@@ -267,7 +267,3 @@ export async function startPostgresMember(state: PostgresState, member: 'primary
   pids[i] = pid;
   return { ...state, pids };
 }
-
-export function postgresRunning(state: PostgresState): boolean {
-  return state.pids.every(isRunning);
-}
