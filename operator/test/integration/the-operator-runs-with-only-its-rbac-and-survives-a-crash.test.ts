@@ -143,8 +143,13 @@ test('with only its Role, the operator reads Kafka over SASL_SSL from Secrets, s
   await eventually('6 replicas', async () => ((await deploymentReplicas(kc, namespace, 'worker')) === 6 ? true : undefined), 15_000).catch((err) => {
     throw new Error(`${(err as Error).message}\n${childLog.slice(-3000)}`);
   });
-  const ls = await readLagScaler(kc, namespace, 'worker');
-  expect(ls.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'Reconciled' });
+  // The scale patch lands before the status write of the same reconcile, so wait for the status too.
+  const ready = await eventually(
+    'a Ready condition',
+    async () => (await readLagScaler(kc, namespace, 'worker')).status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'True'),
+    5_000,
+  );
+  expect(ready).toMatchObject({ status: 'True', reason: 'Reconciled' });
 
   expect((await get('/readyz')).status).toBe(200);
   const metrics = (await get('/metrics')).text;
