@@ -1,8 +1,9 @@
 /**
- * Makes a batch of events durable in one PostgreSQL transaction on the primary: set-based insert of the readings
- * (json_to_recordset, duplicates skipped by the primary key), the devices' latest state moved forward only by a newer
- * (event time, event id), and alert evaluation over the readings that were new. Returns what changed, read back
- * inside the transaction, so the cache is written with exactly what the database holds.
+ * Makes a batch of events durable in one PostgreSQL transaction on the primary: the readings stored by COPY (or,
+ * when the batch was seen before, by a set-based INSERT that skips the duplicates by the primary key), the devices'
+ * latest state moved forward only by a newer (event time, event id), and alert evaluation over the readings that
+ * were new. Returns what changed, read back inside the transaction, so the cache is written with exactly what the
+ * database holds.
  */
 import type pg from 'pg';
 import { deviceStateColumns, deviceStateFromRow, type DeviceRow, type DeviceState } from '@floodgate/cache';
@@ -10,6 +11,7 @@ import type { DeviceEvent } from '@floodgate/events';
 import type { AlertRule } from './alert-engine';
 import { compareEventOrder } from './alert-engine';
 import { applyAlerts, type AlertMessage } from './alert-store';
+import { copyRows, READINGS_COPY } from './readings-copy';
 
 export interface IncomingEvent {
   event: DeviceEvent;
@@ -27,8 +29,8 @@ export interface WriteResult {
   committedAt: number;
 }
 
-// The batch travels as ONE json parameter, parsed once by the server (json_to_recordset): cheaper than a text
-// array literal per column, which the client escapes element by element.
+// The fallback when COPY met a reading that exists (a redelivered batch). The batch travels as ONE json parameter,
+// parsed once by the server (json_to_recordset): cheaper than a text array literal per column.
 const INSERT_READINGS = `
 INSERT INTO readings (device_id, event_id, ts, metrics, payload, ingested_at)
 SELECT x.d, x.e, x.t, x.m, x.p, x.i FROM json_to_recordset($1::json) AS x(d text, e uuid, t timestamptz, m jsonb, p jsonb, i timestamptz)
@@ -50,6 +52,9 @@ RETURNING ${deviceStateColumns}`;
 // because a retry after a failed cache write must still write the cache with what the database holds.
 const READ_DEVICES = `
 SELECT ${deviceStateColumns} FROM devices WHERE device_id = ANY($1::text[])`;
+
+/** PostgreSQL's unique_violation: COPY met a reading that is already stored. */
+const UNIQUE_VIOLATION = '23505';
 
 export interface ReadingWriterHooks {
   /** Called after COMMIT, before anything else happens (the crash-consistency test kills the process here). */
@@ -76,19 +81,7 @@ export class ReadingWriter {
     let released = false;
     try {
       await client.query('BEGIN');
-      const inserted = await client.query<{ device_id: string; event_id: string }>(INSERT_READINGS, [
-        JSON.stringify(
-          events.map(({ event: e, ingestTimeMs }) => ({
-            d: e.deviceId,
-            e: e.eventId,
-            t: e.ts,
-            m: e.metrics,
-            p: e.payload ?? null,
-            i: ingestTimeMs === undefined ? null : new Date(ingestTimeMs).toISOString(),
-          })),
-        ),
-      ]);
-      const newKeys = new Set(inserted.rows.map((r) => `${r.device_id}\u0000${r.event_id}`));
+      const newKeys = await this.storeReadings(client, events);
 
       const newest = new Map<string, DeviceEvent>();
       for (const { event } of events) {
@@ -128,5 +121,46 @@ export class ReadingWriter {
     } finally {
       if (!released) client.release();
     }
+  }
+
+  /**
+   * Stores the readings and returns the keys (device id, event id) of those that were not stored before. COPY in a
+   * savepoint first: when it succeeds, every reading was new. A unique violation means part of the batch is a
+   * redelivery; the savepoint is rolled back and the deduplicating INSERT tells which readings are new.
+   */
+  private async storeReadings(client: pg.PoolClient, events: IncomingEvent[]): Promise<Set<string>> {
+    await client.query('SAVEPOINT store_readings');
+    try {
+      await copyRows(
+        client,
+        READINGS_COPY,
+        events.map(({ event: e, ingestTimeMs }) => [
+          e.deviceId,
+          e.eventId,
+          e.ts,
+          JSON.stringify(e.metrics),
+          e.payload == null ? null : JSON.stringify(e.payload),
+          ingestTimeMs === undefined ? null : new Date(ingestTimeMs).toISOString(),
+        ]),
+      );
+      await client.query('RELEASE SAVEPOINT store_readings');
+      return new Set(events.map((e) => `${e.event.deviceId}\u0000${e.event.eventId}`));
+    } catch (err) {
+      if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+      await client.query('ROLLBACK TO SAVEPOINT store_readings');
+    }
+    const inserted = await client.query<{ device_id: string; event_id: string }>(INSERT_READINGS, [
+      JSON.stringify(
+        events.map(({ event: e, ingestTimeMs }) => ({
+          d: e.deviceId,
+          e: e.eventId,
+          t: e.ts,
+          m: e.metrics,
+          p: e.payload ?? null,
+          i: ingestTimeMs === undefined ? null : new Date(ingestTimeMs).toISOString(),
+        })),
+      ),
+    ]);
+    return new Set(inserted.rows.map((r) => `${r.device_id}\u0000${r.event_id}`));
   }
 }

@@ -1,0 +1,40 @@
+/**
+ * The fast path for storing a batch of readings: `COPY readings FROM STDIN` (PostgreSQL's bulk load, about twice
+ * the rate of an INSERT ... SELECT of the same rows) through pg-copy-streams. COPY has no ON CONFLICT, so the
+ * caller runs it inside a savepoint and falls back to the deduplicating INSERT when a row already exists — which
+ * happens only when a batch is redelivered after a crash or a rebalance.
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+
+export const READINGS_COPY = 'COPY readings (device_id, event_id, ts, metrics, payload, ingested_at) FROM STDIN';
+
+/** One COPY text-format field: \N for null; backslash, tab, newline and carriage return escaped. */
+export function copyField(value: string | null): string {
+  if (value === null) return '\\N';
+  return /[\\\t\n\r]/.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => ESCAPES[c]!) : value;
+}
+
+const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/** Rows in COPY text format, in chunks of about 64 KiB (one CopyData message each). */
+export function* copyChunks(rows: Iterable<(string | null)[]>, chunkBytes = 64 * 1024): Generator<Buffer> {
+  let chunk = '';
+  for (const row of rows) {
+    chunk += row.map(copyField).join('\t') + '\n';
+    if (chunk.length >= chunkBytes) {
+      yield Buffer.from(chunk, 'utf8');
+      chunk = '';
+    }
+  }
+  if (chunk.length > 0) yield Buffer.from(chunk, 'utf8');
+}
+
+/** Streams the rows into PostgreSQL with `copy` (a COPY ... FROM STDIN); resolves with the row count the server reports. */
+export async function copyRows(client: pg.PoolClient, copy: string, rows: Iterable<(string | null)[]>): Promise<number> {
+  const stream = client.query(copyFrom(copy));
+  await pipeline(Readable.from(copyChunks(rows)), stream);
+  return stream.rowCount;
+}
