@@ -161,7 +161,7 @@ describe('the HS256 verifier accepts only HS256 tokens with every claim right', 
 
 describe('the JWKS verifier trusts only keys from its configured JWKS URL', () => {
   it('accepts the identity provider key and never fetches a key from a URL or JWK inside the token', async () => {
-    const sign = (header: Record<string, unknown>, key: CryptoKey, role = 'admin') =>
+    const sign = (header: Record<string, unknown>, key: Parameters<SignJWT['sign']>[0], role = 'admin') =>
       new SignJWT({ role })
         .setProtectedHeader({ alg: 'RS256', ...header })
         .setSubject(deviceId)

@@ -86,7 +86,7 @@ export async function startApiProcess(opts: { env?: Record<string, string>; heap
     await waitForHttp(`${url}/healthz`, child);
   } catch (err) {
     child.kill('SIGKILL');
-    throw new Error(`${(err as Error).message}; output:\n${output.join('').slice(-4000)}`);
+    throw new Error(`${(err as Error).message}; output:\n${output.join('').slice(-4000)}`, { cause: err });
   }
   return {
     url,
