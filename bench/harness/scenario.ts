@@ -29,6 +29,11 @@ export interface Ratio {
   target?: number;
   /** For targets that are upper bounds (e.g. p99 <= 10 ms) rather than ratios. */
   comparison?: '>=' | '<=';
+  /**
+   * The unit of `value` and `target` when they are not a fraction (e.g. 'ms'). Without it, a `>=` entry is a
+   * fraction of its ceiling (0.55, shown as 55 %) and a `<=` entry a plain number.
+   */
+  unit?: string;
 }
 
 /** A time series for the plots, e.g. replicas and lag over time in the scaling scenario. */
@@ -67,5 +72,10 @@ export interface Scenario {
   description: string;
   /** The stack servers this scenario needs; the harness starts their union once. */
   needs: Array<'kafka' | 'postgres' | 'redis' | 'kube'>;
+  /**
+   * Where it runs in a full run: lower first, then by name (default 100). E.g. worker-drain runs before e2e-latency,
+   * which reuses the drain rate measured in the same run.
+   */
+  order?: number;
   run(ctx: ScenarioContext): Promise<ScenarioResult>;
 }
