@@ -12,4 +12,9 @@ app.get('/v1/devices/:id', (_req, res) => {
 const server = app.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   process.send?.({ port: (server.address() as { port: number }).port });
 });
+// The API's server timeouts (services/api/src/api-runtime.ts), so both hold idle keep-alive
+// connections alike (Node's default keepAliveTimeout of 5 s would close them between requests).
+server.keepAliveTimeout = 65_000;
+server.headersTimeout = 10_000;
+server.requestTimeout = 30_000;
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

@@ -1,0 +1,329 @@
+/**
+ * `keepalive-10k`: one API process holds 10,000 concurrent keep-alive connections, each sending one
+ * event (POST /v1/events, a gateway token) per interval, so the offered load is paced (1,000 req/s by
+ * default) and every connection stays open and idle in between. Ceiling in the same run: bare
+ * Express (bench/api/bare-express.ts, same server timeouts) holding the same connections with the
+ * same load processes.
+ *
+ * Connections held are read from the server's side: the socket descriptors in /proc/<pid>/fd of
+ * the API process (less those it held before the load) and the kernel's ESTABLISHED count on its
+ * port, sampled every second of the measurement window. The API and the load processes run with
+ * a soft file-descriptor limit raised for them alone (prlimit) when the inherited one is too low.
+ */
+import path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { topicNames, topicPartitions } from '@floodgate/config';
+import { migrate } from '@floodgate/db';
+import { freePort, repoRoot } from '@floodgate/devstack';
+import { mintToken } from '../../services/api/src/auth/mint-token';
+import type { Ratio, ResultRow, Scenario, ScenarioContext } from '../harness/scenario';
+import { firstMessage, startNodeChild, stopChild } from './support/node-child';
+import { mergeLoadReports, pacingPlan, splitConnections, type LoadReport, type MergedLoad, type PacingPlan } from './support/paced-load';
+import type { LoadConfig, LoadMessage } from './support/paced-load-process';
+import { countSocketFds, readEstablishedOnPort, readNofileLimits, readRssBytes } from './support/proc';
+
+const root = repoRoot();
+const secret = 'bench-secret-bench-secret-bench-secret-0123';
+const CONNECTIONS = Number(process.env.BENCH_KEEPALIVE_CONNECTIONS ?? 10_000);
+/** Offered load over all connections; each connection sends every CONNECTIONS / RATE seconds. */
+const RATE = Number(process.env.BENCH_KEEPALIVE_RATE ?? 1000);
+/** A reference row: the same rate over this many connections, to tell the cost of the sockets from the cost of the work. */
+const FEW_CONNECTIONS = 100;
+const LOAD_PROCESSES = Number(process.env.BENCH_KEEPALIVE_PROCESSES ?? 2);
+/** Descriptors a process needs besides its connections (Kafka, Redis, PostgreSQL, pipes, node itself). */
+const FD_HEADROOM = 1024;
+const REQUEST_TIMEOUT_MS = 10_000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+interface Target {
+  label: string;
+  ceiling: boolean;
+  pid: number;
+  port: number;
+  path: string;
+  headers: Record<string, string>;
+}
+
+interface HoldResult {
+  load: MergedLoad;
+  held: HeldSamples;
+  /** [seconds since the ramp began, value], every second. */
+  sockets: Array<[number, number]>;
+  rss: Array<[number, number]>;
+}
+
+interface HeldSamples {
+  /** Socket descriptors of the server process, and ESTABLISHED sockets on its port, beyond those before the load. */
+  fdsMin: number;
+  fdsMax: number;
+  establishedMin: number;
+  establishedMax: number;
+  rssMaxBytes: number;
+  samples: number;
+}
+
+async function waitForHttp(url: string, ms = 60_000): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const ok = await fetch(url).then(
+      async (r) => {
+        await r.arrayBuffer();
+        return r.ok;
+      },
+      () => false,
+    );
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`${url} did not answer within ${ms} ms`);
+    await sleep(200);
+  }
+}
+
+/** A few hundred requests on a handful of connections before the load (JIT, Kafka connections); each must be 2xx. */
+async function warmUp(target: Target): Promise<void> {
+  const url = `http://127.0.0.1:${target.port}${target.path}`;
+  const body = JSON.stringify({ deviceId: 'keepalive-warmup', ts: new Date().toISOString(), metrics: { rain_mm_h: 1 } });
+  await Promise.all(
+    Array.from({ length: 10 }, async () => {
+      for (let i = 0; i < 30; i++) {
+        const res = await fetch(url, { method: 'POST', headers: target.headers, body });
+        const text = await res.text();
+        if (!res.ok) throw new Error(`warm-up of ${target.label}: ${res.status} ${text.slice(0, 300)}`);
+      }
+    }),
+  );
+}
+
+/** Starts the load processes, runs the paced load against `target`, and samples the server's side every second. */
+async function holdConnections(ctx: ScenarioContext, target: Target, plan: PacingPlan, windowMs: number): Promise<HoldResult> {
+  const slices = splitConnections(plan.connections, LOAD_PROCESSES);
+  const script = path.join(__dirname, 'support', 'paced-load-process.ts');
+  const children = slices.map((slice) => startNodeChild(script, { env: process.env, nofile: slice.length + FD_HEADROOM }));
+  try {
+    const isReady = (m: unknown): m is LoadMessage => (m as LoadMessage)?.type === 'ready';
+    await Promise.all(children.map((c, i) => firstMessage(c, `load process ${i}`, 60_000, isReady)));
+    // What the server held before the load (its own clients, the warm-up's pooled connections) is not counted.
+    const baseline = countSocketFds(target.pid);
+    const establishedBaseline = readEstablishedOnPort(target.port);
+    const rssBefore = readRssBytes(target.pid);
+    // Slot 0 of connection 0 shortly from now. The ramp (every connection's first request) takes one
+    // interval; one more interval lets connections whose SYN met a full accept queue (and is retried
+    // by the kernel after 1 s, 3 s...) arrive before the measurement begins.
+    const startAt = Date.now() + 1000;
+    const windowStartAt = startAt + 2 * plan.intervalMs;
+    const windowEndAt = windowStartAt + windowMs;
+    const isReport = (m: unknown): m is { type: 'report'; report: LoadReport } => (m as LoadMessage)?.type === 'report';
+    const reports = children.map((c, i) => firstMessage(c, `load process ${i}`, windowEndAt - Date.now() + REQUEST_TIMEOUT_MS + 60_000, isReport));
+    slices.forEach((indices, i) => {
+      const config: LoadConfig = {
+        host: '127.0.0.1',
+        port: target.port,
+        path: target.path,
+        headers: target.headers,
+        indices,
+        plan,
+        startAt,
+        windowStartAt,
+        windowEndAt,
+        timeoutMs: REQUEST_TIMEOUT_MS,
+      };
+      children[i]!.send({ type: 'run', config });
+    });
+    ctx.log(
+      `${target.label}: ramping ${fmt(plan.connections)} connections over ${(plan.intervalMs / 1000).toFixed(1)} s, settling as long, then ${(windowMs / 1000).toFixed(0)} s measured`,
+    );
+    const held: HeldSamples = { fdsMin: Infinity, fdsMax: 0, establishedMin: Infinity, establishedMax: 0, rssMaxBytes: rssBefore, samples: 0 };
+    const sockets: Array<[number, number]> = [];
+    const rss: Array<[number, number]> = [];
+    // Sampled from the start of the ramp (for the series); the held figures count the window only.
+    await sleep(Math.max(0, startAt - Date.now()));
+    while (Date.now() < windowEndAt - 500) {
+      const now = Date.now();
+      const fds = countSocketFds(target.pid) - baseline;
+      const established = readEstablishedOnPort(target.port) - establishedBaseline;
+      const rssBytes = readRssBytes(target.pid);
+      sockets.push([Math.round((now - startAt) / 100) / 10, fds]);
+      rss.push([Math.round((now - startAt) / 100) / 10, mib(rssBytes)]);
+      if (now >= windowStartAt) {
+        held.fdsMin = Math.min(held.fdsMin, fds);
+        held.fdsMax = Math.max(held.fdsMax, fds);
+        held.establishedMin = Math.min(held.establishedMin, established);
+        held.establishedMax = Math.max(held.establishedMax, established);
+        held.rssMaxBytes = Math.max(held.rssMaxBytes, rssBytes);
+        held.samples++;
+      }
+      await sleep(1000 - ((Date.now() - startAt) % 1000));
+    }
+    const load = mergeLoadReports((await Promise.all(reports)).map((m) => m.report));
+    ctx.log(
+      `${target.label}: ${fmt(load.okPerSecond)} req/s, p50 ${load.latencyMs.p50.toFixed(1)} ms, p99 ${load.latencyMs.p99.toFixed(1)} ms, failed ${load.failed}, held ${held.fdsMin}..${held.fdsMax} sockets, RSS ${mib(held.rssMaxBytes)} MiB`,
+    );
+    return { load, held: held.samples ? held : { ...held, fdsMin: 0, establishedMin: 0 }, sockets, rss };
+  } finally {
+    await Promise.all(children.map((c) => stopChild(c)));
+  }
+}
+
+function row(target: Target, plan: PacingPlan, r: HoldResult, rssIdle: number): ResultRow {
+  const { load, held } = r;
+  return {
+    label: target.label,
+    ceiling: target.ceiling,
+    throughput: { value: Math.round(load.okPerSecond), unit: 'req/s' },
+    latencyMs: { p50: round2(load.latencyMs.p50), p90: round2(load.latencyMs.p90), p99: round2(load.latencyMs.p99), max: round2(load.latencyMs.max) },
+    errors: load.failed,
+    extra: {
+      'offered req/s': plan.ratePerSecond,
+      'held (server sockets, min)': held.fdsMin,
+      'established (kernel, min)': held.establishedMin,
+      'open at window end (client)': load.openAtWindowEnd,
+      reconnects: load.connectsOpened - load.connections,
+      'closed early': load.closedEarly,
+      non2xx: load.non2xx,
+      timeouts: load.timeouts,
+      'transport errors': Object.values(load.errors).reduce((s, v) => s + v, 0),
+      'RSS MiB (idle)': mib(rssIdle),
+      'RSS MiB (window, max)': mib(held.rssMaxBytes),
+      'send lag p99 ms': Math.round(load.sendLagP99Ms),
+    },
+  };
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+const scenario: Scenario = {
+  name: 'keepalive-10k',
+  description: `One API process holds ${fmt(CONNECTIONS)} concurrent keep-alive connections, each POSTing one event per interval (${fmt(RATE)} req/s offered in all); ceiling: bare Express holding the same connections under the same load`,
+  needs: ['kafka', 'postgres', 'redis'],
+  async run(ctx) {
+    const plan = pacingPlan(CONNECTIONS, RATE);
+    // Every connection sends once per interval: the window spans whole intervals (1 quick, 3 full) so each sends alike.
+    const windowMs = Math.max(ctx.quick ? 1 : 3, Math.ceil((ctx.seconds * 1000) / plan.intervalMs)) * plan.intervalMs;
+    const limits = readNofileLimits();
+    const nofile = CONNECTIONS + FD_HEADROOM;
+    const env = ctx.stack;
+    const prefix = `bench-ka-${Date.now().toString(36)}`;
+    const kafka = new Kafka({ clientId: 'bench-keepalive', brokers: env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    const names = topicNames(prefix);
+    const stops: Array<() => Promise<void>> = [];
+    try {
+      await migrate({ databaseUrl: env.DATABASE_URL! });
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [
+          { topic: names.events, numPartitions: topicPartitions.events },
+          { topic: names.eventsDlq, numPartitions: topicPartitions.eventsDlq },
+          { topic: names.alerts, numPartitions: topicPartitions.alerts },
+        ],
+      });
+      const token = await mintToken({ secret, issuer: 'floodgate', audience: 'floodgate-api', subject: 'bench-keepalive', role: 'gateway', ttlSeconds: 3600 });
+      const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+
+      // The API, as in production (services/api/src/main.ts), with the rate limit out of the way.
+      const apiPort = await freePort();
+      const api = startNodeChild(path.join(root, 'services/api/src/main.ts'), {
+        env: {
+          ...process.env,
+          ...env,
+          PORT: String(apiPort),
+          HOST: '127.0.0.1',
+          JWT_SECRET: secret,
+          LOG_LEVEL: 'warn',
+          KAFKA_TOPIC_PREFIX: prefix,
+          RATE_LIMIT_PER_MINUTE: '1000000000',
+          SHUTDOWN_DRAIN_DELAY_MS: '0',
+        },
+        nofile,
+        output: 'ignore',
+      });
+      stops.push(() => stopChild(api));
+      await waitForHttp(`http://127.0.0.1:${apiPort}/healthz`);
+      const apiTarget: Target = {
+        label: `floodgate API, ${fmt(CONNECTIONS)} keep-alive`,
+        ceiling: false,
+        pid: api.pid!,
+        port: apiPort,
+        path: '/v1/events',
+        headers,
+      };
+      await warmUp(apiTarget);
+      const apiIdleRss = readRssBytes(api.pid!);
+      // The same offered rate on 100 connections first: what the API's work costs without 10,000 sockets.
+      const fewTarget: Target = { ...apiTarget, label: `floodgate API, ${fmt(FEW_CONNECTIONS)} keep-alive (same rate)` };
+      const fewPlan = pacingPlan(FEW_CONNECTIONS, RATE);
+      const fewRun = await holdConnections(ctx, fewTarget, fewPlan, windowMs);
+      const apiRun = await holdConnections(ctx, apiTarget, plan, windowMs);
+      const apiLimits = readNofileLimits(api.pid!);
+      await stops.pop()!();
+
+      const bare = startNodeChild(path.join(root, 'bench/api/bare-express.ts'), { env: { ...process.env, PORT: '0' }, nofile });
+      stops.push(() => stopChild(bare));
+      const { port: barePort } = await firstMessage(
+        bare,
+        'bare-express.ts',
+        60_000,
+        (m): m is { port: number } => typeof (m as { port?: unknown })?.port === 'number',
+      );
+      const bareTarget: Target = {
+        label: `bare Express, ${fmt(CONNECTIONS)} keep-alive`,
+        ceiling: true,
+        pid: bare.pid!,
+        port: barePort,
+        path: '/v1/events',
+        headers,
+      };
+      await warmUp(bareTarget);
+      const bareIdleRss = readRssBytes(bare.pid!);
+      const bareRun = await holdConnections(ctx, bareTarget, plan, windowMs);
+      await stops.pop()!();
+
+      const ratios: Ratio[] = [
+        {
+          name: 'connections held by the API (server sockets, min over the window)',
+          value: apiRun.held.fdsMin,
+          target: CONNECTIONS,
+          comparison: '>=',
+          unit: 'connections',
+        },
+        { name: 'failed requests at the API (non-2xx, resets, timeouts)', value: apiRun.load.failed, target: 0, comparison: '<=', unit: 'requests' },
+        {
+          name: 'API throughput vs bare Express at the same offered load',
+          value: round2(apiRun.load.okPerSecond / Math.max(1, bareRun.load.okPerSecond)),
+          target: 0.95,
+          comparison: '>=',
+        },
+        { name: 'API p99 latency', value: round2(apiRun.load.latencyMs.p99), unit: 'ms' },
+        { name: 'bare Express p99 latency (ceiling)', value: round2(bareRun.load.latencyMs.p99), unit: 'ms' },
+      ];
+      return {
+        scenario: 'keepalive-10k',
+        description: scenario.description,
+        rows: [row(apiTarget, plan, apiRun, apiIdleRss), row(fewTarget, fewPlan, fewRun, apiIdleRss), row(bareTarget, plan, bareRun, bareIdleRss)],
+        ratios,
+        series: [
+          { name: 'API: connections held (server sockets)', unit: 'connections', points: apiRun.sockets },
+          { name: 'bare Express: connections held (server sockets)', unit: 'connections', points: bareRun.sockets },
+          { name: 'API: RSS', unit: 'MiB', points: apiRun.rss },
+          { name: 'bare Express: RSS', unit: 'MiB', points: bareRun.rss },
+        ],
+        notes: [
+          `Load: ${LOAD_PROCESSES} load processes (node:http, one keep-alive Agent socket per connection), ${fmt(CONNECTIONS)} connections, one single-event POST per connection every ${(plan.intervalMs / 1000).toFixed(1)} s at evenly spread phases = ${fmt(RATE)} req/s offered; ramp one interval (${fmt(RATE)} new connections/s), one interval to settle, then ${(windowMs / 1000).toFixed(0)} s measured; request timeout ${REQUEST_TIMEOUT_MS / 1000} s.`,
+          'Not autocannon: it paces a connection at whole requests per second (at least 1/s), so 10,000 connections would offer at least 10,000 req/s, beyond one API process on 2 cores. Latency is from writing the request to the end of the answer; "send lag" is how late the load processes sent compared with their slots (their own CPU starvation).',
+          `Held = socket descriptors in /proc/<pid>/fd of the server process, and ESTABLISHED sockets on its port in /proc/net/tcp, each minus its count before the load (Kafka, Redis, PostgreSQL clients; the warm-up's pooled connections); both sampled every second of the window. The series are on each load's own clock (0 = its ramp began). Errors count the whole run (ramp included): non-2xx, resets, timeouts.`,
+          `File descriptors: inherited soft/hard ${limits.soft}/${limits.hard}; the API ran with soft ${apiLimits.soft} (${limits.soft >= nofile ? 'inherited, already enough' : 'raised for it alone with prlimit'}); nothing system-wide changed.`,
+          'Server timeouts (API and bare Express alike): keepAliveTimeout 65 s, headersTimeout 10 s, requestTimeout 30 s; an idle keep-alive connection between two requests is closed by none of them. The ingest in-flight budget (INGEST_MAX_INFLIGHT_EVENTS, 50,000) is far above what this paced load keeps in flight.',
+        ],
+      };
+    } finally {
+      for (const stop of stops.reverse()) await stop().catch(() => undefined);
+      await admin.deleteTopics({ topics: [names.events, names.eventsDlq, names.alerts] }).catch(() => undefined);
+      await admin.disconnect();
+    }
+  },
+};
+
+export default scenario;

@@ -1,0 +1,150 @@
+/**
+ * The pure parts of the paced keep-alive load: when each connection sends, how connections are
+ * split over load processes, and how their reports merge into one result with exact percentiles.
+ *
+ * Why not autocannon's own pacing: autocannon limits a connection to whole requests per second
+ * (`connectionRate`, at least 1/s), so 10,000 connections would offer at least 10,000 req/s, more
+ * than one API process takes on two cores. Here each connection sends one request every
+ * `intervalMs`, with the connections' phases spread evenly over the interval, so the offered rate is
+ * `connections / interval` and every connection stays open (idle in between) the whole time.
+ */
+
+export interface PacingPlan {
+  connections: number;
+  /** Offered requests per second over all connections. */
+  ratePerSecond: number;
+  /** Each connection sends one request per interval. */
+  intervalMs: number;
+}
+
+/** One request per connection per interval, so that all connections together offer `ratePerSecond`. */
+export function pacingPlan(connections: number, ratePerSecond: number): PacingPlan {
+  if (!Number.isInteger(connections) || connections < 1) throw new Error(`connections must be a positive integer, got ${connections}`);
+  if (!(ratePerSecond > 0)) throw new Error(`ratePerSecond must be positive, got ${ratePerSecond}`);
+  return { connections, ratePerSecond, intervalMs: (connections / ratePerSecond) * 1000 };
+}
+
+/** Offset of connection `index` within the interval: phases evenly spread, so sends never bunch up. */
+export function phaseMs(plan: PacingPlan, index: number): number {
+  return (index / plan.connections) * plan.intervalMs;
+}
+
+/**
+ * The time of a connection's k-th slot (k = 0, 1, ...). One request is in flight per connection:
+ * when an answer comes after the next slot, the next request leaves at once, late, and the
+ * lateness is reported (so a slow server shows up as send lag, not as a quietly lower load).
+ */
+export function slotAt(plan: PacingPlan, startAt: number, index: number, k: number): number {
+  return startAt + phaseMs(plan, index) + k * plan.intervalMs;
+}
+
+/** Connection indices for each of `processes` load processes, interleaved so each process covers the whole interval. */
+export function splitConnections(connections: number, processes: number): number[][] {
+  const n = Math.max(1, Math.min(processes, connections));
+  const out: number[][] = Array.from({ length: n }, () => []);
+  for (let i = 0; i < connections; i++) out[i % n]!.push(i);
+  return out;
+}
+
+export interface Percentiles {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+/** Nearest-rank percentiles of all samples (not a histogram's approximation); zeros when there are none. */
+export function percentiles(samples: ArrayLike<number>): Percentiles {
+  if (samples.length === 0) return { p50: 0, p90: 0, p99: 0, max: 0 };
+  const sorted = Float64Array.from(samples).sort();
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+  return { p50: at(50), p90: at(90), p99: at(99), max: sorted[sorted.length - 1]! };
+}
+
+/** What one load process reports at the end. */
+export interface LoadReport {
+  connections: number;
+  /** TCP connections the process opened (more than `connections` means some were reconnected). */
+  connectsOpened: number;
+  /** Sockets that closed before the load ended (by the server, a reset, or a timeout). */
+  closedEarly: number;
+  /** Open sockets when the measurement window began and when it ended. */
+  openAtWindowStart: number;
+  openAtWindowEnd: number;
+  /** Requests sent and 2xx answers among them, inside the measurement window (the throughput). */
+  sent: number;
+  ok: number;
+  /** Failures over the whole run (ramp, window and the last answers): non-2xx answers by status... */
+  non2xx: number;
+  statusCounts: Record<string, number>;
+  /** ...transport errors by code (ECONNRESET...), and requests that got no answer within the timeout. */
+  errors: Record<string, number>;
+  timeouts: number;
+  /** Latency of every 2xx response in the window, milliseconds. */
+  latenciesMs: number[];
+  /** Requests sent during the ramp (before the window). */
+  rampSent: number;
+  /** How late sends left compared with their slot (the load process's own lag), milliseconds. */
+  sendLagP99Ms: number;
+  windowMs: number;
+}
+
+export interface MergedLoad {
+  connections: number;
+  connectsOpened: number;
+  closedEarly: number;
+  openAtWindowStart: number;
+  openAtWindowEnd: number;
+  sent: number;
+  ok: number;
+  non2xx: number;
+  statusCounts: Record<string, number>;
+  errors: Record<string, number>;
+  timeouts: number;
+  /** Transport errors + timeouts + non-2xx, over the whole run. */
+  failed: number;
+  rampSent: number;
+  /** 2xx responses per second in the window. */
+  okPerSecond: number;
+  latencyMs: Percentiles;
+  sendLagP99Ms: number;
+}
+
+const addCounts = (into: Record<string, number>, from: Record<string, number>) => {
+  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+};
+
+export function mergeLoadReports(reports: LoadReport[]): MergedLoad {
+  if (reports.length === 0) throw new Error('no load reports to merge');
+  const sum = (f: (r: LoadReport) => number) => reports.reduce((s, r) => s + f(r), 0);
+  const statusCounts: Record<string, number> = {};
+  const errors: Record<string, number> = {};
+  for (const r of reports) {
+    addCounts(statusCounts, r.statusCounts);
+    addCounts(errors, r.errors);
+  }
+  const latencies = reports.flatMap((r) => r.latenciesMs);
+  const windowMs = Math.max(...reports.map((r) => r.windowMs));
+  const transport = Object.values(errors).reduce((s, v) => s + v, 0);
+  const non2xx = sum((r) => r.non2xx);
+  const timeouts = sum((r) => r.timeouts);
+  const ok = sum((r) => r.ok);
+  return {
+    connections: sum((r) => r.connections),
+    connectsOpened: sum((r) => r.connectsOpened),
+    closedEarly: sum((r) => r.closedEarly),
+    openAtWindowStart: sum((r) => r.openAtWindowStart),
+    openAtWindowEnd: sum((r) => r.openAtWindowEnd),
+    sent: sum((r) => r.sent),
+    ok,
+    non2xx,
+    statusCounts,
+    errors,
+    timeouts,
+    failed: transport + timeouts + non2xx,
+    rampSent: sum((r) => r.rampSent),
+    okPerSecond: windowMs > 0 ? ok / (windowMs / 1000) : 0,
+    latencyMs: percentiles(latencies),
+    sendLagP99Ms: Math.max(...reports.map((r) => r.sendLagP99Ms)),
+  };
+}

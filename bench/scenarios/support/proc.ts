@@ -1,0 +1,93 @@
+/**
+ * What Linux says about a process, read from /proc: its open-files limit (and how far a child's
+ * soft limit must be raised), how many sockets it holds, its resident memory, and the TCP
+ * connections established on a port. The parsers are pure; the readers are thin.
+ */
+import fs from 'node:fs';
+
+export interface FdLimits {
+  /** Infinity when unlimited. */
+  soft: number;
+  hard: number;
+}
+
+const limitValue = (s: string) => (s === 'unlimited' ? Infinity : Number(s));
+
+/** The "Max open files" line of /proc/<pid>/limits. */
+export function parseNofileLimits(procLimits: string): FdLimits {
+  const line = procLimits.split('\n').find((l) => l.startsWith('Max open files'));
+  const m = line && /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/.exec(line);
+  if (!m) throw new Error(`no "Max open files" line in /proc limits: ${JSON.stringify(procLimits.slice(0, 200))}`);
+  return { soft: limitValue(m[1]!), hard: limitValue(m[2]!) };
+}
+
+export function readNofileLimits(pid: number | 'self' = 'self'): FdLimits {
+  return parseNofileLimits(fs.readFileSync(`/proc/${pid}/limits`, 'utf8'));
+}
+
+/** Either the inherited limit suffices, or the child's soft limit is raised (never above the hard limit, never the system's). */
+export type FdLimitPlan = { raise: false; soft: number } | { raise: true; soft: number };
+
+export function planFdLimit(limits: FdLimits, needed: number): FdLimitPlan {
+  if (limits.soft >= needed) return { raise: false, soft: limits.soft };
+  if (limits.hard < needed)
+    throw new Error(
+      `${needed} file descriptors are needed but the hard limit is ${limits.hard} (soft ${limits.soft}); raise the hard limit (ulimit -Hn) for this shell`,
+    );
+  return { raise: true, soft: needed };
+}
+
+/** Socket descriptors of a process: entries of /proc/<pid>/fd that link to `socket:[inode]`. */
+export function countSocketFds(pid: number): number {
+  const dir = `/proc/${pid}/fd`;
+  let n = 0;
+  for (const fd of fs.readdirSync(dir)) {
+    try {
+      if (fs.readlinkSync(`${dir}/${fd}`).startsWith('socket:')) n++;
+    } catch {
+      /* closed between readdir and readlink */
+    }
+  }
+  return n;
+}
+
+/** VmRSS of /proc/<pid>/status, in bytes. */
+export function parseVmRssBytes(procStatus: string): number {
+  const m = /^VmRSS:\s+(\d+)\s+kB$/m.exec(procStatus);
+  if (!m) throw new Error('no VmRSS line in /proc status (a kernel thread, or the process has exited)');
+  return Number(m[1]) * 1024;
+}
+
+export function readRssBytes(pid: number): number {
+  return parseVmRssBytes(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+}
+
+/**
+ * TCP connections in state ESTABLISHED whose local port is `port`, from the text of /proc/net/tcp
+ * (or tcp6): on loopback these are the server's ends of the connections to that port, as the kernel
+ * sees them (accepted or still in the accept queue).
+ */
+export function countEstablishedOnPort(procNetTcp: string, port: number): number {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  let n = 0;
+  for (const line of procNetTcp.split('\n')) {
+    // "  sl  local_address rem_address   st ..." then "   0: 0100007F:1F90 0100007F:A2B4 01 ..."
+    const cols = line.trim().split(/\s+/);
+    if (cols.length < 4 || !cols[0]!.endsWith(':')) continue;
+    const local = cols[1]!;
+    if (local.slice(local.lastIndexOf(':') + 1) === hexPort && cols[3] === '01') n++;
+  }
+  return n;
+}
+
+export function readEstablishedOnPort(port: number): number {
+  let n = 0;
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    try {
+      n += countEstablishedOnPort(fs.readFileSync(file, 'utf8'), port);
+    } catch {
+      /* no IPv6 */
+    }
+  }
+  return n;
+}
