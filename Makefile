@@ -27,7 +27,7 @@ test: ## Run every test tier against the real local stack; ends with "N passed, 
 charts: bootstrap ## Lint, render and check the Helm charts offline (helm lint/template, kubeconform, policies, promtool)
 	@scripts/go-tools.sh helm kubeconform >/dev/null && npm test --silent -- packages/chart-tests/test/unit --selectProjects unit
 
-bench: ## Benchmarks with their ceilings measured in the same run (QUICK=1: a few minutes); results in bench/results/
+bench: ## Benchmarks, each with its ceiling measured in the same run (QUICK=1: a few minutes; SCENARIOS=a,b); bench/results/latest
 	@scripts/bench.sh
 
 dev: ## skaffold dev on the current kube context: build the images, deploy the platform (dev values), port-forward
@@ -55,8 +55,8 @@ status: ## What runs where, and whether it answers
 env: ## Shell exports that point the services at the local stack
 	@$(STACK) env
 
-bench-worker: bootstrap ## Worker drain rate vs raw COPY, and end-to-end latency (BENCH_EVENTS=1000000 for the full run)
-	@tsx bench/worker/drain.ts
+bench-worker: ## Only the worker benchmarks: make bench SCENARIOS=worker-drain,e2e-latency
+	@SCENARIOS=worker-drain,e2e-latency scripts/bench.sh
 
 migrate: ## Apply database migrations to the local stack's primary
 	@eval "$$($(STACK) env)" && npm run --silent migrate

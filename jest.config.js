@@ -7,7 +7,7 @@ const shared = {
   transform: { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2023' }, module: { type: 'commonjs' } }] },
   testEnvironment: 'node',
 };
-const roots = '<rootDir>/{packages/*,services/*,operator}';
+const roots = '<rootDir>/{packages/*,services/*,operator,bench}';
 // testTimeout is a global option (Jest ignores it inside a project): two minutes is for
 // the integration and e2e tiers, and unit tests finish far inside it anyway.
 module.exports = {

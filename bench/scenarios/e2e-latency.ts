@@ -1,0 +1,216 @@
+/**
+ * End-to-end latency at fixed rates of a quarter and half the sustainable drain rate: HTTP POST -> 202 -> row
+ * committed -> cache updated, for a probe event in every request (its Redis entry is polled). The reference is the
+ * drain rate measured in this run — by `worker-drain` when it ran before in the same harness, else by a shorter drain
+ * here (issue #4: p99 <= 250 ms at half the rate).
+ */
+import Redis from 'ioredis';
+import { deviceKey } from '@floodgate/cache';
+import { latencySummary } from '../harness/load';
+import { withResources } from '../harness/resources';
+import type { ResultRow, Scenario } from '../harness/scenario';
+import { benchToken, kafkaAdmin, runId, sleep, startApi } from '../harness/services';
+import { drainRateOfThisRun, eventFactory, measureDrain, prefill, recordDrainRate, workerBed } from '../worker/drain-bed';
+
+const tickMs = 50;
+const probeTimeoutMs = 30_000;
+// Polling the probes costs Redis and CPU the measured pipeline shares (2 cores): every 5 ms is resolution enough for a 250 ms target.
+const pollMs = 5;
+
+const scenario: Scenario = {
+  name: 'e2e-latency',
+  description:
+    'End-to-end latency (HTTP 202 -> row committed -> cache updated) at fixed rates of a quarter and half the sustainable drain rate, one API and one worker process.',
+  needs: ['kafka', 'postgres', 'redis'],
+  order: 60,
+  run: (ctx) =>
+    withResources(ctx.log, async (res) => {
+      const origin = Date.now();
+      const originPerf = performance.now();
+      const seconds = ctx.quick ? 8 : 20;
+      const id = runId();
+      const { kafka, admin } = await kafkaAdmin(res, ctx.stack);
+      const bed = await workerBed(res, ctx.stack, admin, id);
+      let reference = drainRateOfThisRun();
+      const notes: string[] = [];
+      if (reference) {
+        ctx.log(`sustainable drain rate from ${reference.by} in this run: ${reference.eventsPerSec} events/s`);
+        bed.startWorker();
+      } else {
+        const total = ctx.quick ? 30_000 : 200_000;
+        ctx.log(`no drain measured in this run yet: draining ${total} pre-filled events first`);
+        await prefill(kafka, bed.topic, total, eventFactory(total, 10_000, '0193a111-0000-7000-8000-'));
+        const drain = await measureDrain(bed, admin, total, origin);
+        recordDrainRate(drain.eventsPerSec, total, 'e2e-latency');
+        reference = drainRateOfThisRun()!;
+        ctx.log(`drain: ${drain.eventsPerSec} events/s`);
+      }
+      notes.push(
+        `reference: the sustainable drain rate measured by ${reference.by} in this run (${reference.eventsPerSec} events/s over ${reference.events} events).`,
+      );
+
+      const api = await startApi(res, ctx.stack, { KAFKA_TOPIC_PREFIX: bed.prefix, REDIS_KEY_PREFIX: bed.prefix });
+      const redis = new Redis(ctx.stack.REDIS_URL!);
+      res.defer(() => redis.quit());
+      const headers = { authorization: `Bearer ${await benchToken('gateway')}`, 'content-type': 'application/json' };
+      let n = 0;
+      const eventId = () => `0193b000-0000-7000-8000-${(++n).toString(16).padStart(12, '0')}`;
+
+      // The pipeline is live end to end (the worker joined its group) before the clock runs.
+      const warm = { eventId: eventId(), deviceId: `probe-warm-${id}`, ts: new Date().toISOString(), metrics: { rain_mm_h: 1 } };
+      const warmRes = await fetch(`${api.url}/v1/events`, { method: 'POST', headers, body: JSON.stringify(warm) });
+      if (warmRes.status !== 202) throw new Error(`the warm-up event got ${warmRes.status}: ${await warmRes.text()}`);
+      for (let until = Date.now() + 120_000; ; await sleep(50)) {
+        const json = await redis.hget(deviceKey(bed.prefix, warm.deviceId), 'state');
+        if (json && (JSON.parse(json) as { eventId: string }).eventId === warm.eventId) break;
+        if (Date.now() > until) throw new Error('the warm-up event did not reach the cache within 120 s');
+      }
+
+      // Series times in seconds since the scenario started (the fixed-rate loads start after the set-up).
+      const at = (t: number) => Math.round((t - originPerf) / 100) / 10;
+
+      /**
+       * One fixed-rate level: every `tickMs`, the tick's events in requests of at most 1,000 (the API's batch limit),
+       * the first event of each request a probe on a device of its own, polled in Redis.
+       */
+      const level = async (fraction: number) => {
+        const rate = Math.max(1, Math.round(reference.eventsPerSec * fraction));
+        const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
+        const requestsPerTick = Math.ceil(perTick / 1000);
+        const perRequest = Math.ceil(perTick / requestsPerTick);
+        ctx.log(
+          `${fraction * 100} %: ${requestsPerTick} × ${perRequest} events every ${tickMs} ms (${Math.round((requestsPerTick * perRequest * 1000) / tickMs)} events/s) for ${seconds} s`,
+        );
+        const ackMs: number[] = [];
+        const visibleMs: number[] = [];
+        const ackSeries: Array<[number, number]> = [];
+        const visibleSeries: Array<[number, number]> = [];
+        const pending = new Map<string, { eventId: string; sent: number }>();
+        let failures = 0;
+        let lostProbes = 0;
+        let polling = true;
+        const poller = (async () => {
+          while (polling || pending.size > 0) {
+            const probes = [...pending.entries()];
+            if (probes.length) {
+              const pipeline = redis.pipeline();
+              for (const [device] of probes) pipeline.hget(deviceKey(bed.prefix, device), 'state');
+              const results = (await pipeline.exec()) ?? [];
+              const now = performance.now();
+              probes.forEach(([device, p], k) => {
+                const json = results[k]?.[1] as string | null;
+                if (json && (JSON.parse(json) as { eventId: string }).eventId === p.eventId) {
+                  visibleMs.push(now - p.sent);
+                  visibleSeries.push([at(p.sent), Math.round(now - p.sent)]);
+                  pending.delete(device);
+                } else if (now - p.sent > probeTimeoutMs) {
+                  lostProbes += 1;
+                  pending.delete(device);
+                }
+              });
+            }
+            await sleep(pollMs);
+          }
+        })();
+        const sends: Promise<void>[] = [];
+        let sentEvents = 0;
+        const started = performance.now();
+        for (let tick = 0; performance.now() - started < seconds * 1000; tick++) {
+          for (let q = 0; q < requestsPerTick; q++) {
+            const events = Array.from({ length: perRequest }, (_, k) => ({
+              eventId: eventId(),
+              deviceId: k === 0 ? `probe-${id}-${fraction}-${tick}-${q}` : `lat-${(tick * perTick + q * perRequest + k) % 10_000}`,
+              ts: new Date().toISOString(),
+              metrics: { rain_mm_h: 1 },
+            }));
+            sentEvents += events.length;
+            const sent = performance.now();
+            sends.push(
+              fetch(`${api.url}/v1/events`, { method: 'POST', headers, body: JSON.stringify({ events }) }).then(
+                async (r) => {
+                  await r.arrayBuffer();
+                  if (r.status !== 202) return void (failures += 1);
+                  const now = performance.now();
+                  ackMs.push(now - sent);
+                  ackSeries.push([at(sent), Math.round(now - sent)]);
+                  pending.set(events[0]!.deviceId, { eventId: events[0]!.eventId, sent });
+                },
+                () => void (failures += 1),
+              ),
+            );
+          }
+          await sleep(Math.max(0, started + (tick + 1) * tickMs - performance.now()));
+        }
+        const sendSeconds = (performance.now() - started) / 1000;
+        await Promise.all(sends);
+        polling = false;
+        await poller;
+        if (visibleMs.length === 0)
+          throw new Error(`no probe reached the cache at ${fraction * 100} % (${failures} failed requests, ${lostProbes} probes lost)`);
+        const sentRate = Math.round(sentEvents / sendSeconds);
+        const name = `${fraction * 100} % of drain`;
+        const rows: ResultRow[] = [
+          {
+            label: `HTTP 202 at ${name}`,
+            ceiling: false,
+            throughput: { value: sentRate, unit: 'events/s' },
+            latencyMs: latencySummary(ackMs),
+            errors: failures,
+            extra: { requests: sends.length, 'events/req': perRequest },
+          },
+          {
+            label: `202 -> row -> cache at ${name}`,
+            ceiling: false,
+            throughput: { value: sentRate, unit: 'events/s' },
+            latencyMs: latencySummary(visibleMs),
+            errors: lostProbes,
+            extra: { probes: visibleMs.length },
+          },
+        ];
+        ctx.log(
+          `at ${sentRate} events/s: 202 p99 ${rows[0]!.latencyMs!.p99} ms, 202 -> cache p50 ${rows[1]!.latencyMs!.p50} ms p99 ${rows[1]!.latencyMs!.p99} ms`,
+        );
+        return {
+          rows,
+          sentRate,
+          visibleP99: rows[1]!.latencyMs!.p99,
+          series: [
+            { name: `HTTP 202 (${name})`, unit: 'ms', points: ackSeries.sort((a, b) => a[0] - b[0]) },
+            { name: `202 -> cache (${name})`, unit: 'ms', points: visibleSeries.sort((a, b) => a[0] - b[0]) },
+          ],
+        };
+      };
+
+      // The lower rate first, so a backlog the higher one may leave cannot skew it.
+      const quarter = await level(0.25);
+      const half = await level(0.5);
+      const rows: ResultRow[] = [
+        {
+          label: 'sustainable drain rate',
+          ceiling: true,
+          throughput: { value: reference.eventsPerSec, unit: 'events/s' },
+          extra: { 'measured by': reference.by },
+        },
+        ...quarter.rows,
+        ...half.rows,
+      ];
+      return {
+        scenario: 'e2e-latency',
+        description: scenario.description,
+        rows,
+        ratios: [
+          { name: '202 -> cache p99 at half the drain rate', value: half.visibleP99, target: 250, comparison: '<=', unit: 'ms' },
+          { name: '202 -> cache p99 at a quarter of the drain rate', value: quarter.visibleP99, unit: 'ms' },
+          { name: 'sent rate / sustainable drain rate (half level)', value: half.sentRate / reference.eventsPerSec },
+        ],
+        series: [...quarter.series, ...half.series],
+        notes: [
+          ...notes,
+          `two fixed rates, ${seconds} s each: a quarter, then half of the drain rate (the issue's target applies to half); every ${tickMs} ms the tick's events in requests of at most 1,000, the first event of each request a probe on a device of its own, polled in Redis every ~${pollMs} ms (the resolution); a probe not visible within ${probeTimeoutMs / 1000} s counts as an error.`,
+          'one API process and one worker process on their own topics, database and cache prefix; the row is committed before the worker writes the cache, so a visible probe is also a stored row.',
+        ],
+      };
+    }),
+};
+
+export default scenario;
