@@ -115,7 +115,8 @@ export async function runHarness(o: HarnessOptions): Promise<HarnessReport> {
     if (runnable.length > 0) {
       o.log(`starting the stack: ${servers.join(', ') || '(no servers)'}`);
       try {
-        stackEnv = await unlessAborted(o.stack.up(servers), o.signal);
+        // Not cut short by an abort: a half-started stack is only stopped cleanly once its state is recorded.
+        stackEnv = await o.stack.up(servers);
       } catch (err) {
         stackError = message(err);
         o.log(`the stack did not start: ${stackError}`);

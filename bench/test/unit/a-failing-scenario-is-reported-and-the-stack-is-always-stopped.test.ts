@@ -152,6 +152,24 @@ describe('the harness', () => {
     expect(fs.existsSync(path.join(report.runDir, 'results.json'))).toBe(true);
   });
 
+  it('on an abort while the stack starts, lets it finish starting, then stops it and runs nothing', async () => {
+    const abort = new AbortController();
+    const calls: string[] = [];
+    const stack: StackControl = {
+      up: async () => {
+        abort.abort();
+        await new Promise((r) => setTimeout(r, 20));
+        calls.push('up finished');
+        return {};
+      },
+      down: async () => void calls.push('down'),
+    };
+    const report = await runHarness(options([fakeScenario('fake-a', async () => fakeResult('fake-a'))], stack, { signal: abort.signal }));
+    expect(calls).toEqual(['up finished', 'down']);
+    expect(report.exitCode).toBe(130);
+    expect(report.record.scenarios[0]).toMatchObject({ status: 'failed', error: 'not run: the run was interrupted' });
+  });
+
   it('rejects a result that belongs to another scenario or lacks rows and ratios', async () => {
     const { stack } = fakeStack();
     const report = await runHarness(
