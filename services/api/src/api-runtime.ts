@@ -10,6 +10,8 @@ import { Kafka, Partitioners, logLevel, type KafkaConfig, type Producer } from '
 import { createLogger, kafkaConnection, kafkaLogCreator, topicNames, type Logger } from '@floodgate/config';
 import { DeviceCache } from '@floodgate/cache';
 import { createPools } from '@floodgate/db';
+// The gauge only, not the package index: the SDK is loaded by the register preload when tracing is on.
+import { registerReplicaLagGauge } from '@floodgate/telemetry/src/replica-lag';
 import { createApp } from './app';
 import { ApiKeyVerifier } from './auth/api-keys';
 import { JwtVerifier } from './auth/jwt-verifier';
@@ -52,6 +54,10 @@ export async function startApi(cfg: ApiConfig, logger: Logger = createLogger('fl
   );
   const admin = kafka.admin();
   const pools = createPools(cfg, 'floodgate-api', { onReplicaFallback: () => metrics.replicaFallbacks.inc() });
+  // floodgate_db_replica_lag_seconds: measured on the read replica when scraped (at most one query per 5 s).
+  registerReplicaLagGauge(metrics.registry, pools.replica, {
+    onError: (err) => logger.debug({ err: err.message }, 'could not measure the read replica lag'),
+  });
   // No offline queue: while Redis is down commands fail at once, so reads fall back to the
   // replica and rate limiting to the local limiter instead of waiting. Auto-pipelining sends the
   // commands of concurrent requests (rate limit, cache reads) in one write per tick.

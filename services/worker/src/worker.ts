@@ -16,6 +16,7 @@ import type { WorkerConfig } from './config';
 import { DeadLetterQueue } from './dead-letter';
 import { startOpsServer } from './http-server';
 import { createWorkerMetrics } from './metrics';
+import { registerOpenAlertsGauge } from './open-alerts-gauge';
 import { ReadingWriter } from './reading-writer';
 
 export interface RunningWorker {
@@ -29,6 +30,8 @@ export async function startWorker(cfg: WorkerConfig, log: Logger = createLogger(
   const kafka = new Kafka({ ...(kafkaConnection(cfg) as KafkaConfig), logLevel: logLevel.WARN, logCreator: kafkaLogCreator(log) });
   // One connection per concurrently processed partition, plus the outbox drain and the rule refresh.
   const pools = createPools({ ...cfg, DATABASE_POOL_MAX: Math.max(cfg.DATABASE_POOL_MAX, cfg.WORKER_PARTITIONS_CONCURRENTLY + 2) }, 'floodgate-worker');
+  // floodgate_alerts_open: a grouped count on scrape, at most one per 5 s, given up after 2 s.
+  registerOpenAlertsGauge(metrics.registry, pools.primary, log);
   // maxRetriesPerRequest: a command fails fast while Redis is down, and the batch backs off (not the client).
   const redis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: false });
   redis.on('error', () => undefined); // reconnects by itself; faults surface as failed commands, which are retried
