@@ -8,13 +8,13 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
-import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { envDetector, hostDetector, processDetector, resourceFromAttributes, serviceInstanceIdDetector } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { setSpanContextProvider } from '@floodgate/config';
+import { FloodgateKafkaJsInstrumentation } from './kafkajs-instrumentation';
 import { findServiceIdentity } from './service-identity';
 import { telemetrySettings, type TelemetrySettings } from './telemetry-settings';
 
@@ -44,7 +44,8 @@ export function floodgateInstrumentations(): Instrumentation[] {
     }),
     // Route handlers and routers only: one span per anonymous middleware (auth, body parser, headers) is noise.
     new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE] }),
-    new KafkaJsInstrumentation(),
+    // Respects the request context pinned to each message by sendInContext (coalesced sends keep every request's trace).
+    new FloodgateKafkaJsInstrumentation(),
     // enhancedDatabaseReporting stays off: bound parameters are device payloads.
     new PgInstrumentation({ enhancedDatabaseReporting: false }),
     // The command name only: arguments are cache values (device state) and rate-limit keys (principals).

@@ -5,11 +5,16 @@
  * acknowledged (acks=all) its messages. Memory is bounded: past the in-flight budget,
  * or while a request would wait longer than the ack timeout, callers get an
  * IngestUnavailableError and answer 503.
+ *
+ * Tracing: one sendBatch carries many requests, but each message is pinned to the context of the request that
+ * produced it (sendInContext), so each request's trace shows its own produce spans and continues into the worker.
  */
 import { context, type Context } from '@opentelemetry/api';
 import type { Producer } from 'kafkajs';
 import type { EventMessage } from '@floodgate/events';
 import type { Logger } from '@floodgate/config';
+// The helper only, not the package index: the SDK is loaded by the register preload when tracing is on.
+import { sendInContext } from '@floodgate/telemetry/src/kafka-trace-context';
 import type { ApiMetrics } from './metrics';
 
 export interface BatchingProducerOptions {
@@ -38,7 +43,7 @@ export class IngestUnavailableError extends Error {
 
 interface Pending {
   messages: EventMessage[];
-  /** The request's tracing context: a batch is sent in its first request's context. */
+  /** The request's tracing context: each of its messages is produced in it (sendInContext). */
   ctx: Context;
   resolve: () => void;
   reject: (err: Error) => void;
@@ -130,8 +135,12 @@ export class BatchingProducer {
         size += next.messages.length;
       }
       this.queuedMessages -= size;
-      // The kafkajs instrumentation parents its producer spans on the context active at sendBatch;
-      // without this it would be whichever request happened to arm the timer or finish the last send.
+      // Each message's produce span is a child of its own request and its traceparent header names that span.
+      // The span attributes say which send carried it: how many requests and messages were coalesced.
+      const attributes = { 'messaging.batch.message_count': size, 'floodgate.ingest.coalesced_requests': batch.length };
+      for (const p of batch) sendInContext(p.messages, p.ctx, attributes);
+      // Whatever else runs inside sendBatch (and any instrumentation that ignores the pinned contexts) sees the
+      // first request's context rather than whichever request armed the timer or finished the last send.
       const producer = this.available.pop()!;
       void context.with(batch[0]!.ctx, () => this.sendBatch(producer, batch, size));
     }
@@ -139,6 +148,7 @@ export class BatchingProducer {
 
   private async sendBatch(producer: Producer, batch: Pending[], size: number): Promise<void> {
     this.metrics.ingestBatches.inc();
+    this.metrics.ingestBatchRequests.observe(batch.length);
     const stop = this.metrics.producerSendDuration.startTimer();
     const messages = batch.flatMap((p) => p.messages);
     try {

@@ -30,6 +30,12 @@ export function createMetrics() {
       help: 'Kafka sendBatch calls made by the coalescing producer',
       registers: [registry],
     }),
+    ingestBatchRequests: new Histogram({
+      name: 'floodgate_ingest_batch_requests',
+      help: 'HTTP requests whose events were coalesced into one Kafka sendBatch',
+      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500],
+      registers: [registry],
+    }),
     producerSendDuration: new Histogram({
       name: 'floodgate_producer_send_duration_seconds',
       help: 'Time from sendBatch to the broker acknowledgement',

@@ -8,7 +8,7 @@ import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { Logger } from '@floodgate/config';
 import { decodeEventMessage, headerNames } from '@floodgate/events';
 // The helper only, not the package index: the SDK is loaded by the register preload when tracing is on.
-import { withExtractedContext } from '@floodgate/telemetry/src/kafka-trace-context';
+import { withBatchContext } from '@floodgate/telemetry/src/kafka-trace-context';
 import { backoffDelay, sleep, type BackoffPolicy } from './backoff';
 import type { CacheUpdater } from './cache-updater';
 import type { DeadLetter, DeadLetterQueue } from './dead-letter';
@@ -68,7 +68,6 @@ export class BatchHandler {
       }
     }
 
-    const tracedHeaders = batch.messages.find((m) => m.headers?.traceparent !== undefined)?.headers;
     const decodedAt = performance.now();
     const deadLettered = new Set<string>();
     let phases: { writeMs: number; cacheMs: number } | undefined;
@@ -80,9 +79,9 @@ export class BatchHandler {
         // last committed offset, and whatever this attempt committed to the database is deduplicated then.
         if (!isRunning() || isStale()) return;
         try {
-          // One transaction serves many traces; it joins the first traced message's trace (a batch of one is the
-          // exact device -> API -> Kafka -> database trace), the others keep the kafkajs batch span's links.
-          phases = await withExtractedContext(tracedHeaders, () => this.process(batch.topic, batch.partition, valid, letters, deadLettered), {
+          // One transaction serves many traces; it joins the first traced message's trace (a batch of one request is
+          // the exact device -> API -> Kafka -> database trace), and every other trace gets a consumer span linked to it.
+          phases = await withBatchContext(batch.messages, () => this.process(batch.topic, batch.partition, valid, letters, deadLettered), {
             topic: batch.topic,
             partition: batch.partition,
             offset: batch.firstOffset() ?? undefined,

@@ -2,7 +2,7 @@ import { SpanKind, context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { injectTraceHeaders, withExtractedContext } from '../../src/kafka-trace-context';
+import { injectTraceHeaders, withBatchContext, withExtractedContext } from '../../src/kafka-trace-context';
 
 // A real SDK tracer with an in-memory exporter (the fake here is only the export destination).
 const exporter = new InMemorySpanExporter();
@@ -85,5 +85,74 @@ describe('trace context across Kafka', () => {
     const traceId = await withExtractedContext({}, async () => trace.getActiveSpan()!.spanContext().traceId);
     expect(traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(exporter.getFinishedSpans()[0]?.parentSpanContext).toBeUndefined();
+  });
+});
+
+describe('work shared by a batch of messages from several traces', () => {
+  const produced = (name: string) => {
+    const span = tracer().startSpan(name, { kind: SpanKind.PRODUCER });
+    const headers = { traceparent: Buffer.from(injectTraceHeaders(trace.setSpan(context.active(), span)).traceparent!) };
+    span.end();
+    return { span, headers };
+  };
+
+  it('runs in the first trace and gives every other trace its own consumer span, linked to the batch work', async () => {
+    const a = produced('send a');
+    const b = produced('send b');
+    const c = produced('send c');
+    const messages = [
+      { headers: undefined, offset: '9' }, // untraced (sent by something without tracing)
+      { headers: a.headers, offset: '10' },
+      { headers: b.headers, offset: '11' },
+      { headers: a.headers, offset: '12' }, // a second message of the same request: no second span
+      { headers: c.headers, offset: '13' },
+    ];
+    let workTrace = '';
+    const result = await withBatchContext(
+      messages,
+      async () => {
+        workTrace = trace.getActiveSpan()!.spanContext().traceId;
+        tracer().startSpan('INSERT readings').end();
+        return 'stored';
+      },
+      { topic: 'floodgate.events', partition: 2 },
+    );
+    expect(result).toBe('stored');
+    expect(workTrace).toBe(a.span.spanContext().traceId);
+
+    const spans = exporter.getFinishedSpans().filter((s) => s.name === 'process floodgate.events');
+    expect(spans).toHaveLength(3);
+    const work = spans.find((s) => s.spanContext().traceId === a.span.spanContext().traceId)!;
+    expect(work.parentSpanContext?.spanId).toBe(a.span.spanContext().spanId);
+    expect(work.attributes['messaging.kafka.offset']).toBe('10');
+    for (const [other, offset] of [
+      [b, '11'],
+      [c, '13'],
+    ] as const) {
+      const s = spans.find((x) => x.spanContext().traceId === other.span.spanContext().traceId)!;
+      expect(s.parentSpanContext?.spanId).toBe(other.span.spanContext().spanId);
+      expect(s.kind).toBe(SpanKind.CONSUMER);
+      expect(s.attributes).toMatchObject({ 'messaging.kafka.offset': offset, 'messaging.destination.partition.id': '2' });
+      expect(s.links.map((l) => l.context.spanId)).toEqual([work.spanContext().spanId]);
+    }
+    const insert = exporter.getFinishedSpans().find((s) => s.name === 'INSERT readings')!;
+    expect(insert.parentSpanContext?.spanId).toBe(work.spanContext().spanId);
+  });
+
+  it('marks every trace’s span as failed when the shared work fails, and rethrows', async () => {
+    const a = produced('send a');
+    const b = produced('send b');
+    const failure = new Error('database down');
+    await expect(withBatchContext([{ headers: a.headers }, { headers: b.headers }], () => Promise.reject(failure), { topic: 't' })).rejects.toBe(failure);
+    const spans = exporter.getFinishedSpans().filter((s) => s.name === 'process t');
+    expect(spans.map((s) => s.status.code)).toEqual([2, 2]);
+  });
+
+  it('is withExtractedContext for a batch of one trace', async () => {
+    const a = produced('send a');
+    await withBatchContext([{ headers: a.headers }, { headers: a.headers }], () => undefined, { topic: 't' });
+    const spans = exporter.getFinishedSpans().filter((s) => s.name === 'process t');
+    expect(spans).toHaveLength(1);
+    expect(spans[0]!.parentSpanContext?.spanId).toBe(a.span.spanContext().spanId);
   });
 });
