@@ -1,4 +1,4 @@
-/** The API dashboard: requests, latency per route, the coalescing producer, cache reads, rate limiting, dependencies, process. */
+/** The API dashboard: requests, latency per route, the coalescing producer, cache reads, replica lag, rate limiting, dependencies, process. */
 import { floodgateDashboard, quantiles, row, stat, timeseries } from './panel-kit';
 
 export const apiDashboard = floodgateDashboard('floodgate-api', 'Floodgate / API', 'The HTTP ingress and read API (services/api).')
@@ -28,14 +28,14 @@ export const apiDashboard = floodgateDashboard('floodgate-api', 'Floodgate / API
     timeseries('Events by outcome', [{ expr: 'sum by (outcome) (rate(floodgate_ingest_events_total[$__rate_interval]))', legend: '{{outcome}}' }], {
       description: 'accepted = acknowledged by Kafka; rejected = invalid or forbidden; unavailable = 503, not written; undetermined = 503 after a timeout.',
       unit: 'reqps',
-      width: 8,
+      width: 6,
     }),
   )
   .withPanel(
     timeseries('Producer send duration', quantiles('floodgate_producer_send_duration_seconds'), {
       description: 'Time from sendBatch to the broker acknowledgement (acks=all).',
       unit: 's',
-      width: 8,
+      width: 6,
     }),
   )
   .withPanel(
@@ -45,7 +45,22 @@ export const apiDashboard = floodgateDashboard('floodgate-api', 'Floodgate / API
         { expr: 'sum(rate(floodgate_ingest_batches_total[$__rate_interval]))', legend: 'batches/s' },
         { expr: 'sum(floodgate_producer_inflight_events)', legend: 'in flight' },
       ],
-      { description: 'Kafka sendBatch calls per second, and events accepted into memory but not yet acknowledged or failed.', unit: 'short', width: 8 },
+      { description: 'Kafka sendBatch calls per second, and events accepted into memory but not yet acknowledged or failed.', unit: 'short', width: 6 },
+    ),
+  )
+  .withPanel(
+    timeseries(
+      'Requests per Kafka send',
+      [
+        { expr: 'histogram_quantile(0.5, sum by (le) (rate(floodgate_ingest_batch_requests_bucket[$__rate_interval])))', legend: 'p50' },
+        { expr: 'histogram_quantile(0.99, sum by (le) (rate(floodgate_ingest_batch_requests_bucket[$__rate_interval])))', legend: 'p99' },
+      ],
+      {
+        description:
+          'HTTP requests whose events were coalesced into one sendBatch. Each request keeps its own trace: its messages are produced in its context, whichever request the batch started with.',
+        unit: 'short',
+        width: 6,
+      },
     ),
   )
   .withRow(row('Reads, rate limit, dependencies'))
@@ -53,14 +68,14 @@ export const apiDashboard = floodgateDashboard('floodgate-api', 'Floodgate / API
     timeseries('Device reads by cache result', [{ expr: 'sum by (result) (rate(floodgate_cache_requests_total[$__rate_interval]))', legend: '{{result}}' }], {
       description: 'GET /v1/devices/{id}: hit = Redis, miss = PostgreSQL replica then cached.',
       unit: 'reqps',
-      width: 8,
+      width: 6,
     }),
   )
   .withPanel(
     stat('Rate limit degraded', [{ expr: 'max(floodgate_rate_limit_degraded)', legend: 'degraded' }], {
       description: '1 while Redis is unreachable and each API process limits on its own.',
       unit: 'bool',
-      width: 8,
+      width: 6,
       height: 8,
     }),
   )
@@ -68,9 +83,18 @@ export const apiDashboard = floodgateDashboard('floodgate-api', 'Floodgate / API
     timeseries('Dependencies up', [{ expr: 'min by (dependency) (floodgate_dependency_up)', legend: '{{dependency}}' }], {
       description: 'Whether the last probe of Kafka, PostgreSQL and Redis succeeded (lowest across API pods).',
       unit: 'bool',
-      width: 8,
+      width: 6,
       min: 0,
       max: 1,
+    }),
+  )
+  .withPanel(
+    timeseries('Read replica lag', [{ expr: 'max by (instance) (floodgate_db_replica_lag_seconds)', legend: '{{instance}}' }], {
+      description:
+        'How far the PostgreSQL replica each API process reads from is behind the primary, measured on the replica (0 when caught up; no data when reads go to the primary). FloodgateReplicaLagHigh fires above 30 s.',
+      unit: 's',
+      width: 6,
+      min: 0,
     }),
   )
   .withRow(row('Process'))

@@ -4,7 +4,7 @@ import { floodgateDashboard, quantiles, row, stat, timeseries } from './panel-ki
 export const sreOverview = floodgateDashboard(
   'floodgate-sre-overview',
   'Floodgate / SRE overview',
-  'Ingest, latency against the SLO, Kafka lag and scaling, dead letters, cache and database, alerts. Start here; per-service dashboards go deeper.',
+  'Ingest, latency against the SLO, Kafka lag and scaling, dead letters, cache and database, open device alerts, replica lag. Start here; per-service dashboards go deeper.',
 )
   .withRow(row('Ingest'))
   .withPanel(
@@ -58,7 +58,7 @@ export const sreOverview = floodgateDashboard(
     timeseries('Dead-letter rate', [{ expr: 'sum by (topic) (rate(floodgate_dlq_messages_total[$__rate_interval]))', legend: '{{topic}}' }], {
       description: 'Messages moved to a dead-letter topic per second. Anything above zero means readings that will not be stored until replayed.',
       unit: 'reqps',
-      width: 6,
+      width: 8,
       min: 0,
     }),
   )
@@ -71,21 +71,39 @@ export const sreOverview = floodgateDashboard(
           legend: 'hit ratio',
         },
       ],
-      { description: 'Share of GET /v1/devices/{id} served from Redis rather than the PostgreSQL replica.', unit: 'percentunit', width: 6, min: 0, max: 1 },
+      { description: 'Share of GET /v1/devices/{id} served from Redis rather than the PostgreSQL replica.', unit: 'percentunit', width: 8, min: 0, max: 1 },
     ),
   )
   .withPanel(
     timeseries('Database write rate', [{ expr: 'sum by (outcome) (rate(floodgate_worker_events_processed_total[$__rate_interval]))', legend: '{{outcome}}' }], {
       description: 'Events per second the workers committed to PostgreSQL (stored), found already stored (duplicate) or dead-lettered.',
       unit: 'reqps',
-      width: 6,
+      width: 8,
+    }),
+  )
+  .withRow(row('Device alerts and read replicas'))
+  .withPanel(
+    stat('Open device alerts', [{ expr: 'sum by (severity) (floodgate:alerts_open:max)', legend: '{{severity}}' }], {
+      description: 'Device alerts open now, by severity, counted in PostgreSQL (floodgate_alerts_open, the same from every worker replica: max, not sum).',
+      unit: 'short',
+      width: 8,
+      height: 8,
     }),
   )
   .withPanel(
     stat('Device alerts opened / resolved', [{ expr: 'sum by (kind) (increase(floodgate_alerts_transitions_total[$__range]))', legend: '{{kind}}' }], {
       description: 'Alert transitions (opened, escalated, resolved) raised by the workers in the selected time range.',
       unit: 'short',
-      width: 6,
+      width: 8,
       height: 8,
+    }),
+  )
+  .withPanel(
+    timeseries('Read replica lag', [{ expr: 'floodgate:db_replica_lag_seconds:max', legend: '{{namespace}}' }], {
+      description:
+        "How far the PostgreSQL read replicas are behind the primary: CloudNativePG's cnpg_pg_replication_lag, or the API's own measurement on the replica it reads from. FloodgateReplicaLagHigh fires above 30 s.",
+      unit: 's',
+      width: 8,
+      min: 0,
     }),
   );

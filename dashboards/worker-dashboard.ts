@@ -53,7 +53,16 @@ export const workerDashboard = floodgateDashboard('floodgate-worker', 'Floodgate
     timeseries('Cache writes by result', [{ expr: 'sum by (result) (rate(floodgate_cache_writes_total[$__rate_interval]))', legend: '{{result}}' }], {
       description: 'written = the device state moved forward; stale = a newer state was already cached (compare-and-set refused).',
       unit: 'reqps',
-      width: 8,
+      width: 6,
+    }),
+  )
+  .withPanel(
+    timeseries('Open device alerts', [{ expr: 'sum by (metric, severity) (floodgate:alerts_open:max)', legend: '{{metric}} {{severity}}' }], {
+      description:
+        'Alerts open now by rule metric and severity, counted in PostgreSQL (floodgate_alerts_open; every replica reports the same count, so the recording rule takes the max).',
+      unit: 'short',
+      width: 6,
+      min: 0,
     }),
   )
   .withPanel(
@@ -63,7 +72,7 @@ export const workerDashboard = floodgateDashboard('floodgate-worker', 'Floodgate
       {
         description: 'Device alerts opened, escalated and resolved per second.',
         unit: 'reqps',
-        width: 8,
+        width: 6,
       },
     ),
   )
@@ -74,7 +83,7 @@ export const workerDashboard = floodgateDashboard('floodgate-worker', 'Floodgate
       {
         description: 'Alert notifications delivered to webhooks by the notifier.',
         unit: 'reqps',
-        width: 8,
+        width: 6,
       },
     ),
   );
