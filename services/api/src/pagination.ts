@@ -2,7 +2,17 @@
 import { z } from 'zod';
 import { ProblemError } from './problem';
 
-const cursorSchema = z.object({ t: z.iso.datetime({ offset: true }), id: z.uuid() });
+// What PostgreSQL's timestamptz takes from an ISO string: years 0001 to 9999, offsets within ±15:59. Times are
+// checked against that range and passed on in UTC, so an RFC 3339 time the database refuses is a 400, not a 500.
+const earliest = Date.parse('0001-01-01T00:00:00Z');
+const latest = Date.parse('9999-12-31T23:59:59.999Z');
+const storableTime = (message: string) =>
+  z.iso
+    .datetime({ offset: true, message })
+    .refine((s) => Date.parse(s) >= earliest && Date.parse(s) <= latest, 'must be between 0001-01-01 and 9999-12-31 (UTC)')
+    .transform((s) => new Date(s).toISOString());
+
+const cursorSchema = z.object({ t: storableTime('invalid cursor'), id: z.uuid() });
 export type Cursor = z.infer<typeof cursorSchema>;
 
 export function encodeCursor(t: Date | string, id: string): string {
@@ -28,4 +38,4 @@ export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.in
 }
 
 export const limitParam = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback);
-export const timeParam = () => z.iso.datetime({ offset: true, message: 'must be an RFC 3339 date-time' }).optional();
+export const timeParam = () => storableTime('must be an RFC 3339 date-time').optional();
