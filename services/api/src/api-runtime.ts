@@ -12,10 +12,11 @@ import { DeviceCache } from '@floodgate/cache';
 import { createPools } from '@floodgate/db';
 // The gauge only, not the package index: the SDK is loaded by the register preload when tracing is on.
 import { registerReplicaLagGauge } from '@floodgate/telemetry/src/replica-lag';
-import { createApp } from './app';
+import { createApp, securityHeaders } from './app';
 import { ApiKeyVerifier } from './auth/api-keys';
 import { JwtVerifier } from './auth/jwt-verifier';
 import { BatchingProducer } from './batching-producer';
+import { answerClientErrorsWithProblems } from './client-errors';
 import type { ApiConfig } from './config';
 import { DependencyMonitor } from './dependency-monitor';
 import { createMetrics, type ApiMetrics } from './metrics';
@@ -126,6 +127,7 @@ export async function startApi(cfg: ApiConfig, logger: Logger = createLogger('fl
   });
 
   const server = http.createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 65_000 }, app);
+  answerClientErrorsWithProblems(server, securityHeaders);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(cfg.PORT, cfg.HOST, () => resolve());

@@ -40,7 +40,8 @@ export interface AppDeps {
 
 const requestIdPattern = /^[A-Za-z0-9._-]{1,128}$/;
 
-const securityHeaders: Record<string, string> = {
+/** Sent with every response (also the parser-level problems of client-errors.ts). */
+export const securityHeaders: Record<string, string> = {
   'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',

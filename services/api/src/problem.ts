@@ -6,6 +6,9 @@ const base = 'https://floodgate.dev/problems/';
 export const problemTypes = {
   validation: { type: `${base}validation`, title: 'The request is not valid' },
   malformedBody: { type: `${base}malformed-body`, title: 'The body is not well-formed JSON' },
+  malformedRequest: { type: `${base}malformed-request`, title: 'The request is not well-formed HTTP' },
+  headersTooLarge: { type: `${base}headers-too-large`, title: 'The request headers are too large' },
+  requestTimeout: { type: `${base}request-timeout`, title: 'The request took too long to arrive' },
   unsupportedMediaType: { type: `${base}unsupported-media-type`, title: 'The content type is not supported' },
   payloadTooLarge: { type: `${base}payload-too-large`, title: 'The body is too large' },
   unauthenticated: { type: `${base}unauthenticated`, title: 'Authentication is required' },
