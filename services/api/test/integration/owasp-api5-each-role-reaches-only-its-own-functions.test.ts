@@ -200,10 +200,11 @@ describe('other spellings of a path', () => {
       `/v1/alert-rules%2f${id}`,
     ];
     for (const path of spellings) {
-      for (const [who, headers] of [
+      const callers: [string, [string, string][]][] = [
         ['nobody', []],
         ['viewer', [['Authorization', `Bearer ${viewer}`]]],
-      ] as const) {
+      ];
+      for (const [who, headers] of callers) {
         const res = await rawRequest(api.port, { method: 'PUT', path, headers: [...headers, ['Content-Type', 'application/json']], body });
         const expected = who === 'nobody' ? [401, 404] : [403, 404];
         expect({ path, who, status: res.status, expected: expected.includes(res.status!) }).toEqual({ path, who, status: res.status, expected: true });
