@@ -8,6 +8,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+// The helper only, not the package index: the SDK is loaded by the register preload when tracing is on.
+import { withClientSpan } from '@floodgate/telemetry/src/client-span';
 
 export const READINGS_COPY = 'COPY readings (device_id, event_id, ts, metrics, payload, ingested_at) FROM STDIN';
 
@@ -32,9 +34,17 @@ export function* copyChunks(rows: Iterable<(string | null)[]>, chunkBytes = 64 *
   if (chunk.length > 0) yield Buffer.from(chunk, 'utf8');
 }
 
-/** Streams the rows into PostgreSQL with `copy` (a COPY ... FROM STDIN); resolves with the row count the server reports. */
+/**
+ * Streams the rows into PostgreSQL with `copy` (a COPY ... FROM STDIN); resolves with the row count the server
+ * reports. Traced as a PostgreSQL client span (the pg instrumentation does not see a COPY stream).
+ */
 export async function copyRows(client: pg.PoolClient, copy: string, rows: Iterable<(string | null)[]>): Promise<number> {
-  const stream = client.query(copyFrom(copy));
-  await pipeline(Readable.from(copyChunks(rows)), stream);
-  return stream.rowCount;
+  const table = /^COPY\s+(\S+)/i.exec(copy)?.[1] ?? 'unknown';
+  const attributes = { 'db.system.name': 'postgresql', 'db.operation.name': 'COPY', 'db.collection.name': table, 'db.query.text': copy };
+  return withClientSpan(`COPY ${table}`, attributes, async (span) => {
+    const stream = client.query(copyFrom(copy));
+    await pipeline(Readable.from(copyChunks(rows)), stream);
+    span.setAttribute('floodgate.db.copied_rows', stream.rowCount);
+    return stream.rowCount;
+  });
 }
