@@ -10,6 +10,7 @@
  * port, sampled every second of the measurement window. The API and the load processes run with
  * a soft file-descriptor limit raised for them alone (prlimit) when the inherited one is too low.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { topicNames, topicPartitions } from '@floodgate/config';
@@ -20,7 +21,7 @@ import type { Ratio, ResultRow, Scenario, ScenarioContext } from '../harness/sce
 import { firstMessage, startNodeChild, stopChild } from './support/node-child';
 import { mergeLoadReports, pacingPlan, splitConnections, type LoadReport, type MergedLoad, type PacingPlan } from './support/paced-load';
 import type { LoadConfig, LoadMessage } from './support/paced-load-process';
-import { countSocketFds, readEstablishedOnPort, readNofileLimits, readRssBytes } from './support/proc';
+import { countSocketFds, readEstablishedOnPort, readListenOverflows, readNofileLimits, readRssBytes } from './support/proc';
 
 const root = repoRoot();
 const secret = 'bench-secret-bench-secret-bench-secret-0123';
@@ -63,6 +64,10 @@ interface HeldSamples {
   establishedMax: number;
   rssMaxBytes: number;
   samples: number;
+  /** Accept-queue overflows (system-wide) from the ramp to the end of the window. */
+  listenOverflows: number;
+  /** The machine's 1-minute load average at the end of the window (other work on it skews every figure). */
+  loadAverage: number;
 }
 
 async function waitForHttp(url: string, ms = 60_000): Promise<void> {
@@ -134,7 +139,17 @@ async function holdConnections(ctx: ScenarioContext, target: Target, plan: Pacin
     ctx.log(
       `${target.label}: ramping ${fmt(plan.connections)} connections over ${(plan.intervalMs / 1000).toFixed(1)} s, settling as long, then ${(windowMs / 1000).toFixed(0)} s measured`,
     );
-    const held: HeldSamples = { fdsMin: Infinity, fdsMax: 0, establishedMin: Infinity, establishedMax: 0, rssMaxBytes: rssBefore, samples: 0 };
+    const overflowsBefore = readListenOverflows();
+    const held: HeldSamples = {
+      fdsMin: Infinity,
+      fdsMax: 0,
+      establishedMin: Infinity,
+      establishedMax: 0,
+      rssMaxBytes: rssBefore,
+      samples: 0,
+      listenOverflows: 0,
+      loadAverage: 0,
+    };
     const sockets: Array<[number, number]> = [];
     const rss: Array<[number, number]> = [];
     // Sampled from the start of the ramp (for the series); the held figures count the window only.
@@ -156,6 +171,8 @@ async function holdConnections(ctx: ScenarioContext, target: Target, plan: Pacin
       }
       await sleep(1000 - ((Date.now() - startAt) % 1000));
     }
+    held.listenOverflows = readListenOverflows() - overflowsBefore;
+    held.loadAverage = Math.round(os.loadavg()[0]! * 10) / 10;
     const load = mergeLoadReports((await Promise.all(reports)).map((m) => m.report));
     ctx.log(
       `${target.label}: ${fmt(load.okPerSecond)} req/s, p50 ${load.latencyMs.p50.toFixed(1)} ms, p99 ${load.latencyMs.p99.toFixed(1)} ms, failed ${load.failed}, held ${held.fdsMin}..${held.fdsMax} sockets, RSS ${mib(held.rssMaxBytes)} MiB`,
@@ -187,6 +204,8 @@ function row(target: Target, plan: PacingPlan, r: HoldResult, rssIdle: number): 
       'RSS MiB (idle)': mib(rssIdle),
       'RSS MiB (window, max)': mib(held.rssMaxBytes),
       'send lag p99 ms': Math.round(load.sendLagP99Ms),
+      'listen queue overflows (system-wide)': held.listenOverflows,
+      'load average (1 min, window end)': held.loadAverage,
     },
   };
 }
@@ -315,6 +334,7 @@ const scenario: Scenario = {
           'Not autocannon: it paces a connection at whole requests per second (at least 1/s), so 10,000 connections would offer at least 10,000 req/s, beyond one API process on 2 cores. Latency is from writing the request to the end of the answer; "send lag" is how late the load processes sent compared with their slots (their own CPU starvation).',
           `Held = socket descriptors in /proc/<pid>/fd of the server process, and ESTABLISHED sockets on its port in /proc/net/tcp, each minus its count before the load (Kafka, Redis, PostgreSQL clients; the warm-up's pooled connections); both sampled every second of the window. The series are on each load's own clock (0 = its ramp began). Errors count the whole run (ramp included): non-2xx, resets, timeouts.`,
           `File descriptors: inherited soft/hard ${limits.soft}/${limits.hard}; the API ran with soft ${apiLimits.soft} (${limits.soft >= nofile ? 'inherited, already enough' : 'raised for it alone with prlimit'}); nothing system-wide changed.`,
+          `Accept queue: ${fmt(apiRun.held.listenOverflows)} handshakes overflowed a listen queue during the API's run (system-wide counter, TcpExt ListenOverflows), ${fmt(bareRun.held.listenOverflows)} during bare Express's. Both listen with Node's default backlog of 511 (net.core.somaxconn is higher); when a server's event loop is busy, a burst of new connections beyond it waits for the client kernel's SYN retries (1 s, 3 s, 7 s...), which is why "held" can start the window a little under the total. None of those connections failed.`,
           'Server timeouts (API and bare Express alike): keepAliveTimeout 65 s, headersTimeout 10 s, requestTimeout 30 s; an idle keep-alive connection between two requests is closed by none of them. The ingest in-flight budget (INGEST_MAX_INFLIGHT_EVENTS, 50,000) is far above what this paced load keeps in flight.',
         ],
       };

@@ -91,3 +91,24 @@ export function readEstablishedOnPort(port: number): number {
   }
   return n;
 }
+
+/**
+ * The kernel's TcpExt ListenOverflows counter from /proc/net/netstat: SYNs or handshakes dropped
+ * because a listener's accept queue was full (the client retries after 1 s, 3 s, 7 s...). It is
+ * system-wide, so other listeners count too.
+ */
+export function parseListenOverflows(procNetNetstat: string): number {
+  const lines = procNetNetstat.split('\n');
+  for (let i = 0; i + 1 < lines.length; i++) {
+    if (!lines[i]!.startsWith('TcpExt:') || !lines[i + 1]!.startsWith('TcpExt:')) continue;
+    const names = lines[i]!.trim().split(/\s+/);
+    const values = lines[i + 1]!.trim().split(/\s+/);
+    const at = names.indexOf('ListenOverflows');
+    if (at > 0) return Number(values[at]);
+  }
+  throw new Error('no TcpExt ListenOverflows in /proc/net/netstat');
+}
+
+export function readListenOverflows(): number {
+  return parseListenOverflows(fs.readFileSync('/proc/net/netstat', 'utf8'));
+}

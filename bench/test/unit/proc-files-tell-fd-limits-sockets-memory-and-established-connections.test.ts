@@ -3,10 +3,12 @@ import { nodeCommand } from '../../scenarios/support/node-child';
 import {
   countEstablishedOnPort,
   countSocketFds,
+  parseListenOverflows,
   parseNofileLimits,
   parseVmRssBytes,
   planFdLimit,
   readEstablishedOnPort,
+  readListenOverflows,
   readNofileLimits,
   readRssBytes,
 } from '../../scenarios/support/proc';
@@ -100,5 +102,19 @@ describe('connections on a port', () => {
       for (const s of [...clients, ...accepted]) s.destroy();
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+});
+
+describe('accept-queue overflows', () => {
+  it("are the TcpExt ListenOverflows column of /proc/net/netstat, found by its header's name", () => {
+    const text = [
+      'TcpExt: SyncookiesSent SyncookiesRecv ListenOverflows ListenDrops',
+      'TcpExt: 0 0 74629 74630',
+      'IpExt: InNoRoutes ListenOverflows',
+      'IpExt: 0 5',
+    ].join('\n');
+    expect(parseListenOverflows(text)).toBe(74629);
+    expect(() => parseListenOverflows('IpExt: InNoRoutes\nIpExt: 0\n')).toThrow(/no TcpExt ListenOverflows/);
+    expect(readListenOverflows()).toBeGreaterThanOrEqual(0);
   });
 });
