@@ -12,19 +12,16 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
-import { topicNames, topicPartitions } from '@floodgate/config';
 import { migrate } from '@floodgate/db';
-import { freePort, repoRoot } from '@floodgate/devstack';
-import { mintToken } from '../../services/api/src/auth/mint-token';
+import { freePort } from '@floodgate/devstack';
+import { withResources } from '../harness/resources';
+import { benchToken, createTopics, jwtSecret, kafkaAdmin, root, runId, sleep, waitForHttp } from '../harness/services';
 import type { Ratio, ResultRow, Scenario, ScenarioContext } from '../harness/scenario';
 import { firstMessage, startNodeChild, stopChild } from './support/node-child';
 import { mergeLoadReports, pacingPlan, splitConnections, type LoadReport, type MergedLoad, type PacingPlan } from './support/paced-load';
 import type { LoadConfig, LoadMessage } from './support/paced-load-process';
 import { countSocketFds, readEstablishedOnPort, readListenOverflows, readNofileLimits, readRssBytes } from './support/proc';
 
-const root = repoRoot();
-const secret = 'bench-secret-bench-secret-bench-secret-0123';
 const CONNECTIONS = Number(process.env.BENCH_KEEPALIVE_CONNECTIONS ?? 10_000);
 /** Offered load over all connections; each connection sends every CONNECTIONS / RATE seconds. */
 const RATE = Number(process.env.BENCH_KEEPALIVE_RATE ?? 1000);
@@ -35,7 +32,6 @@ const LOAD_PROCESSES = Number(process.env.BENCH_KEEPALIVE_PROCESSES ?? 2);
 const FD_HEADROOM = 1024;
 const REQUEST_TIMEOUT_MS = 10_000;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
@@ -68,22 +64,6 @@ interface HeldSamples {
   listenOverflows: number;
   /** The machine's 1-minute load average at the end of the window (other work on it skews every figure). */
   loadAverage: number;
-}
-
-async function waitForHttp(url: string, ms = 60_000): Promise<void> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const ok = await fetch(url).then(
-      async (r) => {
-        await r.arrayBuffer();
-        return r.ok;
-      },
-      () => false,
-    );
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`${url} did not answer within ${ms} ms`);
-    await sleep(200);
-  }
 }
 
 /** A few hundred requests on a handful of connections before the load (JIT, Kafka connections); each must be 2xx. */
@@ -223,24 +203,12 @@ const scenario: Scenario = {
     const limits = readNofileLimits();
     const nofile = CONNECTIONS + FD_HEADROOM;
     const env = ctx.stack;
-    const prefix = `bench-ka-${Date.now().toString(36)}`;
-    const kafka = new Kafka({ clientId: 'bench-keepalive', brokers: env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING });
-    const admin = kafka.admin();
-    await admin.connect();
-    const names = topicNames(prefix);
-    const stops: Array<() => Promise<void>> = [];
-    try {
+    return withResources(ctx.log, async (res) => {
       await migrate({ databaseUrl: env.DATABASE_URL! });
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: [
-          { topic: names.events, numPartitions: topicPartitions.events },
-          { topic: names.eventsDlq, numPartitions: topicPartitions.eventsDlq },
-          { topic: names.alerts, numPartitions: topicPartitions.alerts },
-        ],
-      });
-      const token = await mintToken({ secret, issuer: 'floodgate', audience: 'floodgate-api', subject: 'bench-keepalive', role: 'gateway', ttlSeconds: 3600 });
-      const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+      const { admin } = await kafkaAdmin(res, env);
+      const prefix = `bench-ka-${runId()}`;
+      await createTopics(res, admin, prefix);
+      const headers = { authorization: `Bearer ${await benchToken('gateway')}`, 'content-type': 'application/json' };
 
       // The API, as in production (services/api/src/main.ts), with the rate limit out of the way.
       const apiPort = await freePort();
@@ -250,7 +218,7 @@ const scenario: Scenario = {
           ...env,
           PORT: String(apiPort),
           HOST: '127.0.0.1',
-          JWT_SECRET: secret,
+          JWT_SECRET: jwtSecret,
           LOG_LEVEL: 'warn',
           KAFKA_TOPIC_PREFIX: prefix,
           RATE_LIMIT_PER_MINUTE: '1000000000',
@@ -259,8 +227,8 @@ const scenario: Scenario = {
         nofile,
         output: 'ignore',
       });
-      stops.push(() => stopChild(api));
-      await waitForHttp(`http://127.0.0.1:${apiPort}/healthz`);
+      res.defer(() => stopChild(api));
+      await waitForHttp(`http://127.0.0.1:${apiPort}/healthz`, api);
       const apiTarget: Target = {
         label: `floodgate API, ${fmt(CONNECTIONS)} keep-alive`,
         ceiling: false,
@@ -277,10 +245,10 @@ const scenario: Scenario = {
       const fewRun = await holdConnections(ctx, fewTarget, fewPlan, windowMs);
       const apiRun = await holdConnections(ctx, apiTarget, plan, windowMs);
       const apiLimits = readNofileLimits(api.pid!);
-      await stops.pop()!();
+      await stopChild(api);
 
       const bare = startNodeChild(path.join(root, 'bench/api/bare-express.ts'), { env: { ...process.env, PORT: '0' }, nofile });
-      stops.push(() => stopChild(bare));
+      res.defer(() => stopChild(bare));
       const { port: barePort } = await firstMessage(
         bare,
         'bare-express.ts',
@@ -298,7 +266,7 @@ const scenario: Scenario = {
       await warmUp(bareTarget);
       const bareIdleRss = readRssBytes(bare.pid!);
       const bareRun = await holdConnections(ctx, bareTarget, plan, windowMs);
-      await stops.pop()!();
+      await stopChild(bare);
 
       const ratios: Ratio[] = [
         {
@@ -338,11 +306,7 @@ const scenario: Scenario = {
           'Server timeouts (API and bare Express alike): keepAliveTimeout 65 s, headersTimeout 10 s, requestTimeout 30 s; an idle keep-alive connection between two requests is closed by none of them. The ingest in-flight budget (INGEST_MAX_INFLIGHT_EVENTS, 50,000) is far above what this paced load keeps in flight.',
         ],
       };
-    } finally {
-      for (const stop of stops.reverse()) await stop().catch(() => undefined);
-      await admin.deleteTopics({ topics: [names.events, names.eventsDlq, names.alerts] }).catch(() => undefined);
-      await admin.disconnect();
-    }
+    });
   },
 };
 

@@ -2,11 +2,14 @@
  * Starts a TypeScript entry point as a Node child process (through tsx) with an IPC channel and
  * enough file descriptors: when the inherited soft limit is too low, the child runs under
  * `prlimit --nofile=<n>:`, which raises its soft limit only (up to the hard limit) and then execs
- * node, so the pid is node's. Nothing system-wide changes.
+ * node, so the pid is node's. Nothing system-wide changes. (The harness's Resources.fork cannot set
+ * a limit, hence this.)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { repoRoot } from '@floodgate/devstack';
 import { planFdLimit, readNofileLimits } from './proc';
+
+export { stopChild } from '../../harness/resources';
 
 export interface NodeChildOptions {
   env: NodeJS.ProcessEnv;
@@ -26,7 +29,12 @@ export function nodeCommand(script: string, nofile: number, limits = readNofileL
 export function startNodeChild(script: string, opts: NodeChildOptions): ChildProcess {
   const { command, args } = nodeCommand(script, opts.nofile);
   const out = opts.output ?? 'inherit';
-  return spawn(command, args, { cwd: repoRoot(), env: opts.env, stdio: ['ignore', out, 'inherit', 'ipc'] });
+  const child = spawn(command, args, { cwd: repoRoot(), env: opts.env, stdio: ['ignore', out, 'inherit', 'ipc'] });
+  // The caller stops it; should this process exit first (an interrupted run), it does not outlive it.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
+  return child;
 }
 
 /** The child's first IPC message that satisfies `accept`; rejects if it exits first or the time runs out. */
@@ -47,14 +55,4 @@ export function firstMessage<T>(child: ChildProcess, what: string, timeoutMs: nu
     child.on('message', onMessage);
     child.once('exit', onExit);
   });
-}
-
-/** SIGTERM, then SIGKILL after `graceMs`; resolves when the process has exited. */
-export async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
 }

@@ -8,6 +8,7 @@
  * `intervalMs`, with the connections' phases spread evenly over the interval, so the offered rate is
  * `connections / interval` and every connection stays open (idle in between) the whole time.
  */
+import { percentile } from '../../harness/load';
 
 export interface PacingPlan {
   connections: number;
@@ -54,11 +55,10 @@ export interface Percentiles {
 }
 
 /** Nearest-rank percentiles of all samples (not a histogram's approximation); zeros when there are none. */
-export function percentiles(samples: ArrayLike<number>): Percentiles {
+export function percentiles(samples: number[]): Percentiles {
   if (samples.length === 0) return { p50: 0, p90: 0, p99: 0, max: 0 };
-  const sorted = Float64Array.from(samples).sort();
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-  return { p50: at(50), p90: at(90), p99: at(99), max: sorted[sorted.length - 1]! };
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), max: sorted[sorted.length - 1]! };
 }
 
 /** What one load process reports at the end. */
