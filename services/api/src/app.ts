@@ -100,6 +100,11 @@ export function createApp(deps: AppDeps): Express {
       return;
     }
     if (err instanceof ProblemError) return sendProblem(res, err.status, err.kind, err.detail, err.extensions, err.headers);
+    // The router could not percent-decode a path parameter (`/v1/devices/%ZZ`): the client's mistake, not ours.
+    if (err instanceof URIError)
+      return sendProblem(res, 400, 'validation', 'the path is not valid percent-encoding', {
+        errors: [{ pointer: '/path', message: 'invalid percent-encoding' }],
+      });
     const bodyError = err as { type?: string; status?: number; expose?: boolean; message?: string };
     if (bodyError.type === 'entity.too.large') return sendProblem(res, 413, 'payloadTooLarge', 'the body is larger than 1 MiB; split the batch');
     if (bodyError.type === 'request.aborted' || bodyError.type === 'request.size.invalid')
