@@ -4,7 +4,7 @@
  * The worker decodes with `decodeEventMessage`; anything it cannot decode is a
  * poison message (permanent failure, dead-lettered).
  */
-import { eventSchema, type DeviceEvent } from './event-schema';
+import { eventSchema, payloadAsSent, type DeviceEvent } from './event-schema';
 
 export const SCHEMA_VERSION = 'floodgate.event.v1';
 
@@ -73,6 +73,7 @@ export function decodeEventMessage(
   }
   const e = parsed.data;
   const event: DeviceEvent = { eventId: e.eventId, deviceId: e.deviceId, ts: new Date(e.ts).toISOString(), metrics: e.metrics };
-  if (e.payload !== undefined) event.payload = e.payload;
+  const payload = payloadAsSent(json, e.payload); // every key, also an own "__proto__"
+  if (payload !== undefined) event.payload = payload;
   return event;
 }

@@ -65,16 +65,24 @@ export function validateEvent(input: unknown, index: number, newId: () => string
     };
   }
   const e = parsed.data;
+  // zod rebuilds a record key by key, which loses an own "__proto__" key (JSON.parse makes one): the payload,
+  // whose shape was validated above, is measured and kept exactly as the device sent it.
+  const payload = payloadAsSent(input, e.payload);
   const problems: EventProblem[] = [];
   const t = Date.parse(e.ts);
   if (t - now > limits.maxFutureSkewMs) problems.push({ index, pointer: '/ts', message: 'is more than 24 hours in the future; check the device clock' });
-  if (e.payload !== undefined && Buffer.byteLength(JSON.stringify(e.payload)) > limits.maxPayloadBytes) {
+  if (payload !== undefined && Buffer.byteLength(JSON.stringify(payload)) > limits.maxPayloadBytes) {
     problems.push({ index, pointer: '/payload', message: `is larger than ${limits.maxPayloadBytes / 1024} KiB` });
   }
   if (problems.length) return { ok: false, problems };
   const event: DeviceEvent = { eventId: e.eventId?.toLowerCase() ?? newId(), deviceId: e.deviceId, ts: new Date(t).toISOString(), metrics: e.metrics };
-  if (e.payload !== undefined) event.payload = e.payload;
+  if (payload !== undefined) event.payload = payload;
   return { ok: true, event };
+}
+
+/** The payload of a validated input as it was given (not zod's copy of it); undefined when there is none. */
+export function payloadAsSent(input: unknown, parsed: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  return parsed === undefined ? undefined : (input as { payload: Record<string, unknown> }).payload;
 }
 
 /** Depth of nested arrays/objects, to refuse bodies built to exhaust the parser or validator. */
