@@ -20,7 +20,16 @@ import type { Ratio, ResultRow, Scenario, ScenarioContext } from '../harness/sce
 import { firstMessage, startNodeChild, stopChild } from './support/node-child';
 import { mergeLoadReports, pacingPlan, splitConnections, type LoadReport, type MergedLoad, type PacingPlan } from './support/paced-load';
 import type { LoadConfig, LoadMessage } from './support/paced-load-process';
-import { countSocketFds, readEstablishedOnPort, readListenOverflows, readNofileLimits, readRssBytes } from './support/proc';
+import {
+  countSocketFds,
+  cpuShares,
+  readEstablishedOnPort,
+  readListenOverflows,
+  readNofileLimits,
+  readRssBytes,
+  readSchedstat,
+  type Schedstat,
+} from './support/proc';
 
 const CONNECTIONS = Number(process.env.BENCH_KEEPALIVE_CONNECTIONS ?? 10_000);
 /** Offered load over all connections; each connection sends every CONNECTIONS / RATE seconds. */
@@ -64,6 +73,11 @@ interface HeldSamples {
   listenOverflows: number;
   /** The machine's 1-minute load average at the end of the window (other work on it skews every figure). */
   loadAverage: number;
+  /** Over the window: the server's event-loop thread on a CPU, and runnable but waiting for one (in % of wall time). */
+  serverOnCpuPct: number;
+  serverWaitingPct: number;
+  /** The same for the busiest-waiting load process: a starved load generator skews latency too. */
+  loadWaitingPct: number;
 }
 
 /** A few hundred requests on a handful of connections before the load (JIT, Kafka connections); each must be 2xx. */
@@ -129,7 +143,11 @@ async function holdConnections(ctx: ScenarioContext, target: Target, plan: Pacin
       samples: 0,
       listenOverflows: 0,
       loadAverage: 0,
+      serverOnCpuPct: 0,
+      serverWaitingPct: 0,
+      loadWaitingPct: 0,
     };
+    let cpuAtWindowStart: { at: number; server: Schedstat; load: Schedstat[] } | undefined;
     const sockets: Array<[number, number]> = [];
     const rss: Array<[number, number]> = [];
     // Sampled from the start of the ramp (for the series); the held figures count the window only.
@@ -142,6 +160,7 @@ async function holdConnections(ctx: ScenarioContext, target: Target, plan: Pacin
       sockets.push([Math.round((now - startAt) / 100) / 10, fds]);
       rss.push([Math.round((now - startAt) / 100) / 10, mib(rssBytes)]);
       if (now >= windowStartAt) {
+        cpuAtWindowStart ??= { at: now, server: readSchedstat(target.pid), load: children.map((c) => readSchedstat(c.pid!)) };
         held.fdsMin = Math.min(held.fdsMin, fds);
         held.fdsMax = Math.max(held.fdsMax, fds);
         held.establishedMin = Math.min(held.establishedMin, established);
@@ -150,6 +169,13 @@ async function holdConnections(ctx: ScenarioContext, target: Target, plan: Pacin
         held.samples++;
       }
       await sleep(1000 - ((Date.now() - startAt) % 1000));
+    }
+    if (cpuAtWindowStart) {
+      const wall = Date.now() - cpuAtWindowStart.at;
+      const server = cpuShares(cpuAtWindowStart.server, readSchedstat(target.pid), wall);
+      held.serverOnCpuPct = server.onCpuPct;
+      held.serverWaitingPct = server.waitingPct;
+      held.loadWaitingPct = Math.max(...children.map((c, i) => cpuShares(cpuAtWindowStart!.load[i]!, readSchedstat(c.pid!), wall).waitingPct));
     }
     held.listenOverflows = readListenOverflows() - overflowsBefore;
     held.loadAverage = Math.round(os.loadavg()[0]! * 10) / 10;
@@ -176,6 +202,7 @@ function row(target: Target, plan: PacingPlan, r: HoldResult, rssIdle: number): 
       'held (server sockets, min)': held.fdsMin,
       'established (kernel, min)': held.establishedMin,
       'open at window end (client)': load.openAtWindowEnd,
+      'failed before the window': load.rampFailed,
       reconnects: load.connectsOpened - load.connections,
       'closed early': load.closedEarly,
       non2xx: load.non2xx,
@@ -184,6 +211,9 @@ function row(target: Target, plan: PacingPlan, r: HoldResult, rssIdle: number): 
       'RSS MiB (idle)': mib(rssIdle),
       'RSS MiB (window, max)': mib(held.rssMaxBytes),
       'send lag p99 ms': Math.round(load.sendLagP99Ms),
+      'server on CPU %': held.serverOnCpuPct,
+      'server waiting for CPU %': held.serverWaitingPct,
+      'load process waiting for CPU % (max)': held.loadWaitingPct,
       'listen queue overflows (system-wide)': held.listenOverflows,
       'load average (1 min, window end)': held.loadAverage,
     },
@@ -302,7 +332,8 @@ const scenario: Scenario = {
           'Not autocannon: it paces a connection at whole requests per second (at least 1/s), so 10,000 connections would offer at least 10,000 req/s, beyond one API process on 2 cores. Latency is from writing the request to the end of the answer; "send lag" is how late the load processes sent compared with their slots (their own CPU starvation).',
           `Held = socket descriptors in /proc/<pid>/fd of the server process, and ESTABLISHED sockets on its port in /proc/net/tcp, each minus its count before the load (Kafka, Redis, PostgreSQL clients; the warm-up's pooled connections); both sampled every second of the window. The series are on each load's own clock (0 = its ramp began). Errors count the whole run (ramp included): non-2xx, resets, timeouts.`,
           `File descriptors: inherited soft/hard ${limits.soft}/${limits.hard}; the API ran with soft ${apiLimits.soft} (${limits.soft >= nofile ? 'inherited, already enough' : 'raised for it alone with prlimit'}); nothing system-wide changed.`,
-          `Accept queue: ${fmt(apiRun.held.listenOverflows)} handshakes overflowed a listen queue during the API's run (system-wide counter, TcpExt ListenOverflows), ${fmt(bareRun.held.listenOverflows)} during bare Express's. Both listen with Node's default backlog of 511 (net.core.somaxconn is higher); when a server's event loop is busy, a burst of new connections beyond it waits for the client kernel's SYN retries (1 s, 3 s, 7 s...), which is why "held" can start the window a little under the total. None of those connections failed.`,
+          `Accept queue: ${fmt(apiRun.held.listenOverflows)} handshakes overflowed a listen queue during the API's run (system-wide counter, TcpExt ListenOverflows), ${fmt(bareRun.held.listenOverflows)} during bare Express's. Both listen with Node's default backlog of 511 (net.core.somaxconn is higher); when a server's event loop is busy, a burst of new connections beyond it waits for the client kernel's SYN retries (1 s, 3 s, 7 s...), which is why "held" can start the window under the total (a connection that fails outright shows as a reconnect or a transport error).`,
+          'CPU: "on CPU %" and "waiting for CPU %" are shares of the window\'s wall time that the server\'s event-loop thread ran, and was runnable but waited for a CPU (/proc/<pid>/schedstat); a high wait share means other work on the 2 cores starved it, which the load average shows too.',
           'Server timeouts (API and bare Express alike): keepAliveTimeout 65 s, headersTimeout 10 s, requestTimeout 30 s; an idle keep-alive connection between two requests is closed by none of them. The ingest in-flight budget (INGEST_MAX_INFLIGHT_EVENTS, 50,000) is far above what this paced load keeps in flight.',
         ],
       };

@@ -49,6 +49,7 @@ export function runLoad(cfg: LoadConfig): Promise<LoadReport> {
   let non2xx = 0;
   let timeouts = 0;
   let rampSent = 0;
+  let rampFailed = 0;
   let inFlight = 0;
   const statusCounts: Record<string, number> = {};
   const errors: Record<string, number> = {};
@@ -91,6 +92,7 @@ export function runLoad(cfg: LoadConfig): Promise<LoadReport> {
         timeouts,
         latenciesMs,
         rampSent,
+        rampFailed,
         sendLagP99Ms: percentiles(sendLagMs).p99,
         windowMs: cfg.windowEndAt - cfg.windowStartAt,
       });
@@ -139,6 +141,8 @@ export function runLoad(cfg: LoadConfig): Promise<LoadReport> {
           if (settled) return;
           settled = true;
           inFlight--;
+          const failed = outcome === 'timeout' || 'error' in outcome || outcome.status < 200 || outcome.status >= 300;
+          if (failed && !inWindow) rampFailed++;
           if (outcome === 'timeout') timeouts++;
           else if ('error' in outcome) errors[outcome.error] = (errors[outcome.error] ?? 0) + 1;
           else if (outcome.status >= 200 && outcome.status < 300) {

@@ -82,8 +82,9 @@ export interface LoadReport {
   timeouts: number;
   /** Latency of every 2xx response in the window, milliseconds. */
   latenciesMs: number[];
-  /** Requests sent during the ramp (before the window). */
+  /** Requests sent during the ramp and settling (before the window), and how many of them failed. */
   rampSent: number;
+  rampFailed: number;
   /** How late sends left compared with their slot (the load process's own lag), milliseconds. */
   sendLagP99Ms: number;
   windowMs: number;
@@ -104,6 +105,7 @@ export interface MergedLoad {
   /** Transport errors + timeouts + non-2xx, over the whole run. */
   failed: number;
   rampSent: number;
+  rampFailed: number;
   /** 2xx responses per second in the window. */
   okPerSecond: number;
   latencyMs: Percentiles;
@@ -143,6 +145,7 @@ export function mergeLoadReports(reports: LoadReport[]): MergedLoad {
     timeouts,
     failed: transport + timeouts + non2xx,
     rampSent: sum((r) => r.rampSent),
+    rampFailed: sum((r) => r.rampFailed),
     okPerSecond: windowMs > 0 ? ok / (windowMs / 1000) : 0,
     latencyMs: percentiles(latencies),
     sendLagP99Ms: Math.max(...reports.map((r) => r.sendLagP99Ms)),

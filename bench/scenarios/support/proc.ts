@@ -112,3 +112,27 @@ export function parseListenOverflows(procNetNetstat: string): number {
 export function readListenOverflows(): number {
   return parseListenOverflows(fs.readFileSync('/proc/net/netstat', 'utf8'));
 }
+
+/** CPU time of a process's main thread (where Node's event loop runs), from /proc/<pid>/schedstat. */
+export interface Schedstat {
+  /** Nanoseconds on a CPU. */
+  runNs: number;
+  /** Nanoseconds runnable but waiting for a CPU (the machine was busy with other work). */
+  waitNs: number;
+}
+
+export function parseSchedstat(text: string): Schedstat {
+  const [run, wait] = text.trim().split(/\s+/).map(Number);
+  if (!Number.isFinite(run) || !Number.isFinite(wait)) throw new Error(`unexpected /proc schedstat: ${JSON.stringify(text.slice(0, 100))}`);
+  return { runNs: run!, waitNs: wait! };
+}
+
+export function readSchedstat(pid: number): Schedstat {
+  return parseSchedstat(fs.readFileSync(`/proc/${pid}/schedstat`, 'utf8'));
+}
+
+/** Shares of wall time between two samples that the thread ran, and that it waited for a CPU, in percent. */
+export function cpuShares(before: Schedstat, after: Schedstat, wallMs: number): { onCpuPct: number; waitingPct: number } {
+  const pct = (ns: number) => (wallMs > 0 ? Math.round((ns / 1e6 / wallMs) * 1000) / 10 : 0);
+  return { onCpuPct: pct(after.runNs - before.runNs), waitingPct: pct(after.waitNs - before.waitNs) };
+}

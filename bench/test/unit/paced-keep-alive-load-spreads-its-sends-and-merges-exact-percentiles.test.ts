@@ -62,6 +62,7 @@ describe('the results of the load processes', () => {
     timeouts: 0,
     latenciesMs: [],
     rampSent: 5000,
+    rampFailed: 0,
     sendLagP99Ms: 3,
     windowMs: 30_000,
     ...over,
@@ -70,7 +71,16 @@ describe('the results of the load processes', () => {
   it('merge into one: counts add up, percentiles come from all samples, every kind of failure counts', () => {
     const merged = mergeLoadReports([
       report({ latenciesMs: [1, 2, 3], non2xx: 2, statusCounts: { 503: 2 }, errors: { ECONNRESET: 1 }, sendLagP99Ms: 40 }),
-      report({ latenciesMs: [100], connectsOpened: 5003, closedEarly: 3, timeouts: 4, statusCounts: { 503: 1, 429: 1 }, non2xx: 2, errors: { ECONNRESET: 2 } }),
+      report({
+        latenciesMs: [100],
+        connectsOpened: 5003,
+        closedEarly: 3,
+        timeouts: 4,
+        rampFailed: 4,
+        statusCounts: { 503: 1, 429: 1 },
+        non2xx: 2,
+        errors: { ECONNRESET: 2 },
+      }),
     ]);
     expect(merged).toMatchObject({
       connections: 10_000,
@@ -84,6 +94,7 @@ describe('the results of the load processes', () => {
       errors: { ECONNRESET: 3 },
       timeouts: 4,
       failed: 3 + 4 + 4,
+      rampFailed: 4,
       sendLagP99Ms: 40,
     });
     expect(merged.latencyMs).toEqual({ p50: 2, p90: 100, p99: 100, max: 100 });

@@ -3,14 +3,17 @@ import { nodeCommand } from '../../scenarios/support/node-child';
 import {
   countEstablishedOnPort,
   countSocketFds,
+  cpuShares,
   parseListenOverflows,
   parseNofileLimits,
+  parseSchedstat,
   parseVmRssBytes,
   planFdLimit,
   readEstablishedOnPort,
   readListenOverflows,
   readNofileLimits,
   readRssBytes,
+  readSchedstat,
 } from '../../scenarios/support/proc';
 
 const limits = (soft: string, hard: string) =>
@@ -116,5 +119,20 @@ describe('accept-queue overflows', () => {
     expect(parseListenOverflows(text)).toBe(74629);
     expect(() => parseListenOverflows('IpExt: InNoRoutes\nIpExt: 0\n')).toThrow(/no TcpExt ListenOverflows/);
     expect(readListenOverflows()).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe("a thread's CPU time", () => {
+  it('is the on-CPU and runqueue-wait nanoseconds of /proc/<pid>/schedstat', () => {
+    expect(parseSchedstat('205693559 19400547 579\n')).toEqual({ runNs: 205693559, waitNs: 19400547 });
+    expect(() => parseSchedstat('')).toThrow(/unexpected \/proc schedstat/);
+    expect(readSchedstat(process.pid).runNs).toBeGreaterThan(0);
+  });
+
+  it('becomes shares of wall time between two samples, in percent', () => {
+    const before = { runNs: 1e9, waitNs: 5e8 };
+    const after = { runNs: 1e9 + 4.5e9, waitNs: 5e8 + 3e9 };
+    expect(cpuShares(before, after, 10_000)).toEqual({ onCpuPct: 45, waitingPct: 30 });
+    expect(cpuShares(before, after, 0)).toEqual({ onCpuPct: 0, waitingPct: 0 });
   });
 });
