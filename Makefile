@@ -7,7 +7,7 @@ export PATH := $(CACHE)/node-$(NODE_VERSION)/bin:$(CACHE)/tools/bin:$(CURDIR)/no
 export NODE_OPTIONS := --disable-warning=TimeoutNegativeWarning
 STACK := tsx packages/devstack/src/cli.ts
 
-.PHONY: help bootstrap tools demo test bench dev lint format typecheck up down status env migrate clean charts bench-worker
+.PHONY: help bootstrap tools demo test bench dev lint format typecheck up down status env migrate clean charts bench-worker fuzz
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ env: ## Shell exports that point the services at the local stack
 
 bench-worker: ## Only the worker benchmarks: make bench SCENARIOS=worker-drain,e2e-latency
 	@SCENARIOS=worker-drain,e2e-latency scripts/bench.sh
+
+fuzz: bootstrap ## Fuzz the live API for FUZZ_SECONDS (default 300; FUZZ_SEED repeats a run): no 5xx, no crash, no heap growth, accepted events intact
+	@tsx services/api/test/support/fuzz-main.ts
 
 migrate: ## Apply database migrations to the local stack's primary
 	@eval "$$($(STACK) env)" && npm run --silent migrate
