@@ -3,6 +3,7 @@
  * processes on loopback against the bench stack, the bare Express app, tokens, Kafka topics and throwaway databases.
  */
 import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import pg from 'pg';
@@ -98,9 +99,16 @@ export async function startBareExpress(res: Resources): Promise<{ url: string }>
   return { url: `http://127.0.0.1:${port}` };
 }
 
-/** One worker process consuming `<prefix>.events` into `databaseUrl`. */
+/**
+ * One worker process consuming `<prefix>.events` into `databaseUrl`. BENCH_WORKER_LOG=<file>: its debug log (per-batch
+ * phase timings) is appended there.
+ */
 export function startWorker(res: Resources, stack: StackEnvironment, opts: { prefix: string; databaseUrl: string; group: string }): ChildProcess {
+  const logFile = process.env.BENCH_WORKER_LOG;
+  const stdout = logFile ? fs.openSync(logFile, 'a') : 'ignore';
+  if (typeof stdout === 'number') res.defer(() => fs.closeSync(stdout));
   return res.fork(path.join(root, 'services/worker/src/main.ts'), ['consume'], {
+    stdout,
     env: {
       ...process.env,
       ...stack,
@@ -110,7 +118,7 @@ export function startWorker(res: Resources, stack: StackEnvironment, opts: { pre
       WORKER_GROUP_ID: opts.group,
       REDIS_KEY_PREFIX: opts.prefix,
       HTTP_PORT: '0',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: logFile ? 'debug' : 'warn',
     },
   });
 }
@@ -167,4 +175,18 @@ export async function createDatabase(res: Resources, stack: StackEnvironment, na
   url.pathname = `/${name}`;
   await migrate({ databaseUrl: url.toString() });
   return url.toString();
+}
+
+/**
+ * CHECKPOINT on the primary: flushes the dirty pages an earlier step left (a COPY of a million rows, a dropped database),
+ * so their write-out does not land in the middle of the next measurement.
+ */
+export async function checkpoint(stack: StackEnvironment): Promise<void> {
+  const c = new pg.Client({ connectionString: stack.FLOODGATE_PG_SUPERUSER_URL });
+  await c.connect();
+  try {
+    await c.query('CHECKPOINT');
+  } finally {
+    await c.end();
+  }
 }
