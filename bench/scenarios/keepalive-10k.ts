@@ -21,6 +21,7 @@ import { firstMessage, startNodeChild, stopChild } from './support/node-child';
 import { mergeLoadReports, pacingPlan, splitConnections, type LoadReport, type MergedLoad, type PacingPlan } from './support/paced-load';
 import type { LoadConfig, LoadMessage } from './support/paced-load-process';
 import {
+  countFds,
   countSocketFds,
   cpuShares,
   readEstablishedOnPort,
@@ -36,6 +37,8 @@ const CONNECTIONS = Number(process.env.BENCH_KEEPALIVE_CONNECTIONS ?? 10_000);
 const RATE = Number(process.env.BENCH_KEEPALIVE_RATE ?? 1000);
 /** A reference row: the same rate over this many connections, to tell the cost of the sockets from the cost of the work. */
 const FEW_CONNECTIONS = 100;
+/** Connections open over this many intervals (10,000 over 20 s: 500 new connections/s), not in one burst. */
+const RAMP_INTERVALS = 2;
 const LOAD_PROCESSES = Number(process.env.BENCH_KEEPALIVE_PROCESSES ?? 2);
 /** Descriptors a process needs besides its connections (Kafka, Redis, PostgreSQL, pipes, node itself). */
 const FD_HEADROOM = 1024;
@@ -62,11 +65,14 @@ interface HoldResult {
 }
 
 interface HeldSamples {
-  /** Socket descriptors of the server process, and ESTABLISHED sockets on its port, beyond those before the load. */
+  /** Descriptors of the server process beyond those before the load, every second of the window (the load adds only sockets). */
   fdsMin: number;
   fdsMax: number;
-  establishedMin: number;
-  establishedMax: number;
+  /** At the window's first and last sample: the server's socket descriptors, and the kernel's ESTABLISHED count on its port, beyond those before the load. */
+  socketsAtStart: number;
+  socketsAtEnd: number;
+  establishedAtStart: number;
+  establishedAtEnd: number;
   rssMaxBytes: number;
   samples: number;
   /** Accept-queue overflows (system-wide) from the ramp to the end of the window. */
@@ -105,13 +111,13 @@ async function holdConnections(ctx: ScenarioContext, target: Target, plan: Pacin
     await Promise.all(children.map((c, i) => firstMessage(c, `load process ${i}`, 60_000, isReady)));
     // What the server held before the load (its own clients, the warm-up's pooled connections) is not counted.
     const baseline = countSocketFds(target.pid);
+    const fdBaseline = countFds(target.pid);
     const establishedBaseline = readEstablishedOnPort(target.port);
     const rssBefore = readRssBytes(target.pid);
-    // Slot 0 of connection 0 shortly from now. The ramp (every connection's first request) takes one
-    // interval; one more interval lets connections whose SYN met a full accept queue (and is retried
-    // by the kernel after 1 s, 3 s...) arrive before the measurement begins.
+    // The ramp opens connections one after another over plan.rampMs; one more interval lets connections
+    // whose SYN met a full accept queue (retried by the kernel after 1 s, 3 s...) arrive before the window.
     const startAt = Date.now() + 1000;
-    const windowStartAt = startAt + 2 * plan.intervalMs;
+    const windowStartAt = startAt + plan.rampMs + plan.intervalMs;
     const windowEndAt = windowStartAt + windowMs;
     const isReport = (m: unknown): m is { type: 'report'; report: LoadReport } => (m as LoadMessage)?.type === 'report';
     const reports = children.map((c, i) => firstMessage(c, `load process ${i}`, windowEndAt - Date.now() + REQUEST_TIMEOUT_MS + 60_000, isReport));
@@ -131,14 +137,16 @@ async function holdConnections(ctx: ScenarioContext, target: Target, plan: Pacin
       children[i]!.send({ type: 'run', config });
     });
     ctx.log(
-      `${target.label}: ramping ${fmt(plan.connections)} connections over ${(plan.intervalMs / 1000).toFixed(1)} s, settling as long, then ${(windowMs / 1000).toFixed(0)} s measured`,
+      `${target.label}: opening ${fmt(plan.connections)} connections over ${(plan.rampMs / 1000).toFixed(1)} s, settling ${(plan.intervalMs / 1000).toFixed(1)} s, then ${(windowMs / 1000).toFixed(0)} s measured`,
     );
     const overflowsBefore = readListenOverflows();
     const held: HeldSamples = {
       fdsMin: Infinity,
       fdsMax: 0,
-      establishedMin: Infinity,
-      establishedMax: 0,
+      socketsAtStart: 0,
+      socketsAtEnd: 0,
+      establishedAtStart: 0,
+      establishedAtEnd: 0,
       rssMaxBytes: rssBefore,
       samples: 0,
       listenOverflows: 0,
@@ -152,24 +160,31 @@ async function holdConnections(ctx: ScenarioContext, target: Target, plan: Pacin
     const rss: Array<[number, number]> = [];
     // Sampled from the start of the ramp (for the series); the held figures count the window only.
     await sleep(Math.max(0, startAt - Date.now()));
-    while (Date.now() < windowEndAt - 500) {
+    // Readlink of every descriptor and /proc/net/tcp cost tens of milliseconds of CPU at 10,000 connections: they
+    // are read at the window's edges only; every second, a plain count of descriptors.
+    const exact = () => ({
+      sockets: countSocketFds(target.pid) - baseline,
+      established: readEstablishedOnPort(target.port) - establishedBaseline,
+    });
+    while (Date.now() < windowEndAt - 1000) {
       const now = Date.now();
-      const fds = countSocketFds(target.pid) - baseline;
-      const established = readEstablishedOnPort(target.port) - establishedBaseline;
+      const fds = countFds(target.pid) - fdBaseline;
       const rssBytes = readRssBytes(target.pid);
       sockets.push([Math.round((now - startAt) / 100) / 10, fds]);
       rss.push([Math.round((now - startAt) / 100) / 10, mib(rssBytes)]);
       if (now >= windowStartAt) {
-        cpuAtWindowStart ??= { at: now, server: readSchedstat(target.pid), load: children.map((c) => readSchedstat(c.pid!)) };
+        if (!cpuAtWindowStart) {
+          cpuAtWindowStart = { at: now, server: readSchedstat(target.pid), load: children.map((c) => readSchedstat(c.pid!)) };
+          ({ sockets: held.socketsAtStart, established: held.establishedAtStart } = exact());
+        }
         held.fdsMin = Math.min(held.fdsMin, fds);
         held.fdsMax = Math.max(held.fdsMax, fds);
-        held.establishedMin = Math.min(held.establishedMin, established);
-        held.establishedMax = Math.max(held.establishedMax, established);
         held.rssMaxBytes = Math.max(held.rssMaxBytes, rssBytes);
         held.samples++;
       }
       await sleep(1000 - ((Date.now() - startAt) % 1000));
     }
+    ({ sockets: held.socketsAtEnd, established: held.establishedAtEnd } = exact());
     if (cpuAtWindowStart) {
       const wall = Date.now() - cpuAtWindowStart.at;
       const server = cpuShares(cpuAtWindowStart.server, readSchedstat(target.pid), wall);
@@ -183,7 +198,7 @@ async function holdConnections(ctx: ScenarioContext, target: Target, plan: Pacin
     ctx.log(
       `${target.label}: ${fmt(load.okPerSecond)} req/s, p50 ${load.latencyMs.p50.toFixed(1)} ms, p99 ${load.latencyMs.p99.toFixed(1)} ms, failed ${load.failed}, held ${held.fdsMin}..${held.fdsMax} sockets, RSS ${mib(held.rssMaxBytes)} MiB`,
     );
-    return { load, held: held.samples ? held : { ...held, fdsMin: 0, establishedMin: 0 }, sockets, rss };
+    return { load, held: held.samples ? held : { ...held, fdsMin: 0 }, sockets, rss };
   } finally {
     await Promise.all(children.map((c) => stopChild(c)));
   }
@@ -199,8 +214,9 @@ function row(target: Target, plan: PacingPlan, r: HoldResult, rssIdle: number): 
     errors: load.failed,
     extra: {
       'offered req/s': plan.ratePerSecond,
-      'held (server sockets, min)': held.fdsMin,
-      'established (kernel, min)': held.establishedMin,
+      'held (server fds, min)': held.fdsMin,
+      'server sockets (window start/end)': `${held.socketsAtStart}/${held.socketsAtEnd}`,
+      'established (kernel, window start/end)': `${held.establishedAtStart}/${held.establishedAtEnd}`,
       'open at window end (client)': load.openAtWindowEnd,
       'failed before the window': load.rampFailed,
       reconnects: load.connectsOpened - load.connections,
@@ -227,7 +243,7 @@ const scenario: Scenario = {
   description: `One API process holds ${fmt(CONNECTIONS)} concurrent keep-alive connections, each POSTing one event per interval (${fmt(RATE)} req/s offered in all); ceiling: bare Express holding the same connections under the same load`,
   needs: ['kafka', 'postgres', 'redis'],
   async run(ctx) {
-    const plan = pacingPlan(CONNECTIONS, RATE);
+    const plan = pacingPlan(CONNECTIONS, RATE, RAMP_INTERVALS);
     // Every connection sends once per interval: the window spans whole intervals (1 quick, 3 full) so each sends alike.
     const windowMs = Math.max(ctx.quick ? 1 : 3, Math.ceil((ctx.seconds * 1000) / plan.intervalMs)) * plan.intervalMs;
     const limits = readNofileLimits();
@@ -271,7 +287,7 @@ const scenario: Scenario = {
       const apiIdleRss = readRssBytes(api.pid!);
       // The same offered rate on 100 connections first: what the API's work costs without 10,000 sockets.
       const fewTarget: Target = { ...apiTarget, label: `floodgate API, ${fmt(FEW_CONNECTIONS)} keep-alive (same rate)` };
-      const fewPlan = pacingPlan(FEW_CONNECTIONS, RATE);
+      const fewPlan = pacingPlan(FEW_CONNECTIONS, RATE, RAMP_INTERVALS);
       const fewRun = await holdConnections(ctx, fewTarget, fewPlan, windowMs);
       const apiRun = await holdConnections(ctx, apiTarget, plan, windowMs);
       const apiLimits = readNofileLimits(api.pid!);
@@ -322,15 +338,15 @@ const scenario: Scenario = {
         rows: [row(apiTarget, plan, apiRun, apiIdleRss), row(fewTarget, fewPlan, fewRun, apiIdleRss), row(bareTarget, plan, bareRun, bareIdleRss)],
         ratios,
         series: [
-          { name: 'API: connections held (server sockets)', unit: 'connections', points: apiRun.sockets },
-          { name: 'bare Express: connections held (server sockets)', unit: 'connections', points: bareRun.sockets },
+          { name: 'API: connections held (server descriptors)', unit: 'connections', points: apiRun.sockets },
+          { name: 'bare Express: connections held (server descriptors)', unit: 'connections', points: bareRun.sockets },
           { name: 'API: RSS', unit: 'MiB', points: apiRun.rss },
           { name: 'bare Express: RSS', unit: 'MiB', points: bareRun.rss },
         ],
         notes: [
-          `Load: ${LOAD_PROCESSES} load processes (node:http, one keep-alive Agent socket per connection), ${fmt(CONNECTIONS)} connections, one single-event POST per connection every ${(plan.intervalMs / 1000).toFixed(1)} s at evenly spread phases = ${fmt(RATE)} req/s offered; ramp one interval (${fmt(RATE)} new connections/s), one interval to settle, then ${(windowMs / 1000).toFixed(0)} s measured; request timeout ${REQUEST_TIMEOUT_MS / 1000} s.`,
+          `Load: ${LOAD_PROCESSES} load processes (node:http, one keep-alive Agent socket per connection), ${fmt(CONNECTIONS)} connections, one single-event POST per connection every ${(plan.intervalMs / 1000).toFixed(1)} s at evenly spread phases = ${fmt(RATE)} req/s offered; connections opened over ${(plan.rampMs / 1000).toFixed(0)} s (${fmt(CONNECTIONS / (plan.rampMs / 1000))}/s, in an order unrelated to their phases, so the offered rate grows evenly), one interval to settle, then ${(windowMs / 1000).toFixed(0)} s measured; request timeout ${REQUEST_TIMEOUT_MS / 1000} s.`,
           'Not autocannon: it paces a connection at whole requests per second (at least 1/s), so 10,000 connections would offer at least 10,000 req/s, beyond one API process on 2 cores. Latency is from writing the request to the end of the answer; "send lag" is how late the load processes sent compared with their slots (their own CPU starvation).',
-          `Held = socket descriptors in /proc/<pid>/fd of the server process, and ESTABLISHED sockets on its port in /proc/net/tcp, each minus its count before the load (Kafka, Redis, PostgreSQL clients; the warm-up's pooled connections); both sampled every second of the window. The series are on each load's own clock (0 = its ramp began). Errors count the whole run (ramp included): non-2xx, resets, timeouts.`,
+          `Held = descriptors in /proc/<pid>/fd of the server process minus those before the load (Kafka, Redis, PostgreSQL clients; the warm-up's pooled connections), every second of the window; at its first and last sample also the socket descriptors (readlink) and the ESTABLISHED sockets on the port in /proc/net/tcp, each minus its count before the load (those two cost tens of ms of CPU at 10,000 connections, so they are not read every second). The series are on each load's own clock (0 = its ramp began). Errors count the whole run (ramp included): non-2xx, resets, timeouts.`,
           `File descriptors: inherited soft/hard ${limits.soft}/${limits.hard}; the API ran with soft ${apiLimits.soft} (${limits.soft >= nofile ? 'inherited, already enough' : 'raised for it alone with prlimit'}); nothing system-wide changed.`,
           `Accept queue: ${fmt(apiRun.held.listenOverflows)} handshakes overflowed a listen queue during the API's run (system-wide counter, TcpExt ListenOverflows), ${fmt(bareRun.held.listenOverflows)} during bare Express's. Both listen with Node's default backlog of 511 (net.core.somaxconn is higher); when a server's event loop is busy, a burst of new connections beyond it waits for the client kernel's SYN retries (1 s, 3 s, 7 s...), which is why "held" can start the window under the total (a connection that fails outright shows as a reconnect or a transport error).`,
           'CPU: "on CPU %" and "waiting for CPU %" are shares of the window\'s wall time that the server\'s event-loop thread ran, and was runnable but waited for a CPU (/proc/<pid>/schedstat); a high wait share means other work on the 2 cores starved it, which the load average shows too.',

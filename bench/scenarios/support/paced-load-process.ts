@@ -8,7 +8,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { percentiles, slotAt, type LoadReport, type PacingPlan } from './paced-load';
+import { firstSlot, percentiles, slotAt, type LoadReport, type PacingPlan } from './paced-load';
 
 export interface LoadConfig {
   host: string;
@@ -123,7 +123,7 @@ export function runLoad(cfg: LoadConfig): Promise<LoadReport> {
         return socket;
       };
       agents.push(agent);
-      let k = 0;
+      let k = firstSlot(cfg.plan, index);
       const send = () => {
         if (ending) return;
         const slot = slotAt(cfg.plan, cfg.startAt, index, k);
@@ -172,7 +172,7 @@ export function runLoad(cfg: LoadConfig): Promise<LoadReport> {
         req.once('error', (err: NodeJS.ErrnoException) => settle({ error: err.code ?? err.message }));
         req.end(body);
       };
-      later(slotAt(cfg.plan, cfg.startAt, index, 0), send);
+      later(slotAt(cfg.plan, cfg.startAt, index, k), send);
     }
   });
 }

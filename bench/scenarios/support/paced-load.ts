@@ -16,18 +16,36 @@ export interface PacingPlan {
   ratePerSecond: number;
   /** Each connection sends one request per interval. */
   intervalMs: number;
+  /** Connections open one after another over this long (connection i at i / connections of it), not all at once. */
+  rampMs: number;
+  /** Phases are (index × stride mod connections) / connections of the interval: evenly spread, and unrelated to the opening order. */
+  stride: number;
 }
 
-/** One request per connection per interval, so that all connections together offer `ratePerSecond`. */
-export function pacingPlan(connections: number, ratePerSecond: number): PacingPlan {
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+/** The first integer from 0.618 × n on that shares no factor with n, so index × stride mod n visits every residue once. */
+export function strideFor(n: number): number {
+  let s = Math.max(1, Math.floor(0.618 * n));
+  while (gcd(s, n) !== 1) s++;
+  return s;
+}
+
+/**
+ * One request per connection per interval, so that all connections together offer `ratePerSecond`;
+ * connections open over `rampIntervals` intervals, so new connections arrive at connections / ramp per second.
+ */
+export function pacingPlan(connections: number, ratePerSecond: number, rampIntervals = 1): PacingPlan {
   if (!Number.isInteger(connections) || connections < 1) throw new Error(`connections must be a positive integer, got ${connections}`);
   if (!(ratePerSecond > 0)) throw new Error(`ratePerSecond must be positive, got ${ratePerSecond}`);
-  return { connections, ratePerSecond, intervalMs: (connections / ratePerSecond) * 1000 };
+  if (!(rampIntervals >= 1)) throw new Error(`rampIntervals must be at least 1, got ${rampIntervals}`);
+  const intervalMs = (connections / ratePerSecond) * 1000;
+  return { connections, ratePerSecond, intervalMs, rampMs: rampIntervals * intervalMs, stride: strideFor(connections) };
 }
 
 /** Offset of connection `index` within the interval: phases evenly spread, so sends never bunch up. */
 export function phaseMs(plan: PacingPlan, index: number): number {
-  return (index / plan.connections) * plan.intervalMs;
+  return (((index * plan.stride) % plan.connections) * plan.intervalMs) / plan.connections;
 }
 
 /**
@@ -37,6 +55,12 @@ export function phaseMs(plan: PacingPlan, index: number): number {
  */
 export function slotAt(plan: PacingPlan, startAt: number, index: number, k: number): number {
   return startAt + phaseMs(plan, index) + k * plan.intervalMs;
+}
+
+/** The first slot of a connection: its first at or after the moment it opens during the ramp. */
+export function firstSlot(plan: PacingPlan, index: number): number {
+  const opensAt = (index / plan.connections) * plan.rampMs;
+  return Math.max(0, Math.ceil((opensAt - phaseMs(plan, index)) / plan.intervalMs - 1e-9));
 }
 
 /** Connection indices for each of `processes` load processes, interleaved so each process covers the whole interval. */

@@ -67,24 +67,25 @@ export function readRssBytes(pid: number): number {
  * (or tcp6): on loopback these are the server's ends of the connections to that port, as the kernel
  * sees them (accepted or still in the accept queue).
  */
-export function countEstablishedOnPort(procNetTcp: string, port: number): number {
-  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+export function countEstablishedOnPort(procNetTcp: string, port: number, fromPorts?: ReadonlySet<number>): number {
+  const portOf = (address: string) => parseInt(address.slice(address.lastIndexOf(':') + 1), 16);
   let n = 0;
   for (const line of procNetTcp.split('\n')) {
     // "  sl  local_address rem_address   st ..." then "   0: 0100007F:1F90 0100007F:A2B4 01 ..."
     const cols = line.trim().split(/\s+/);
     if (cols.length < 4 || !cols[0]!.endsWith(':')) continue;
-    const local = cols[1]!;
-    if (local.slice(local.lastIndexOf(':') + 1) === hexPort && cols[3] === '01') n++;
+    if (portOf(cols[1]!) !== port || cols[3] !== '01') continue;
+    if (!fromPorts || fromPorts.has(portOf(cols[2]!))) n++;
   }
   return n;
 }
 
-export function readEstablishedOnPort(port: number): number {
+/** `fromPorts`: count only connections from these client ports (other processes on the machine may connect too). */
+export function readEstablishedOnPort(port: number, fromPorts?: ReadonlySet<number>): number {
   let n = 0;
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     try {
-      n += countEstablishedOnPort(fs.readFileSync(file, 'utf8'), port);
+      n += countEstablishedOnPort(fs.readFileSync(file, 'utf8'), port, fromPorts);
     } catch {
       /* no IPv6 */
     }
@@ -135,4 +136,9 @@ export function readSchedstat(pid: number): Schedstat {
 export function cpuShares(before: Schedstat, after: Schedstat, wallMs: number): { onCpuPct: number; waitingPct: number } {
   const pct = (ns: number) => (wallMs > 0 ? Math.round((ns / 1e6 / wallMs) * 1000) / 10 : 0);
   return { onCpuPct: pct(after.runNs - before.runNs), waitingPct: pct(after.waitNs - before.waitNs) };
+}
+
+/** All descriptors of a process (one readdir, no readlink: cheap enough to sample every second at 10,000). */
+export function countFds(pid: number): number {
+  return fs.readdirSync(`/proc/${pid}/fd`).length;
 }

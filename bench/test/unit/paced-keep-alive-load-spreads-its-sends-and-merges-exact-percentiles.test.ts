@@ -1,25 +1,55 @@
-import { mergeLoadReports, pacingPlan, percentiles, phaseMs, slotAt, splitConnections, type LoadReport } from '../../scenarios/support/paced-load';
+import {
+  firstSlot,
+  mergeLoadReports,
+  pacingPlan,
+  percentiles,
+  phaseMs,
+  slotAt,
+  splitConnections,
+  strideFor,
+  type LoadReport,
+} from '../../scenarios/support/paced-load';
 
 describe('the pacing of the keep-alive load', () => {
   it('gives each connection one request per interval so that all of them offer the asked rate', () => {
-    expect(pacingPlan(10_000, 1000)).toEqual({ connections: 10_000, ratePerSecond: 1000, intervalMs: 10_000 });
+    expect(pacingPlan(10_000, 1000, 2)).toMatchObject({ connections: 10_000, ratePerSecond: 1000, intervalMs: 10_000, rampMs: 20_000 });
     expect(pacingPlan(100, 1000).intervalMs).toBe(100);
   });
 
-  it('spreads the phases evenly over the interval, so no two slots of a second bunch up', () => {
-    const plan = pacingPlan(4, 2); // every connection every 2 s
-    expect([0, 1, 2, 3].map((i) => phaseMs(plan, i))).toEqual([0, 500, 1000, 1500]);
-    expect(slotAt(plan, 10_000, 1, 0)).toBe(10_500);
-    expect(slotAt(plan, 10_000, 1, 3)).toBe(16_500);
+  it('spreads the phases evenly over the interval, in an order unrelated to the connection index', () => {
+    const plan = pacingPlan(10_000, 1000);
+    const phases = Array.from({ length: plan.connections }, (_, i) => phaseMs(plan, i));
+    // A permutation of 0, 1, 2 ... 9,999 ms: one connection per millisecond of the interval.
+    expect([...phases].sort((a, b) => a - b)).toEqual(Array.from({ length: 10_000 }, (_, i) => i));
+    expect(phases.slice(0, 4)).not.toEqual([0, 1, 2, 3]);
+    expect(slotAt(plan, 5000, 1, 3)).toBe(5000 + phaseMs(plan, 1) + 30_000);
   });
 
-  it('offers exactly connections / interval requests per second once every connection runs', () => {
-    const plan = pacingPlan(1000, 250); // 4 s interval
+  it('picks a stride that shares no factor with the connection count', () => {
+    expect(strideFor(10_000)).toBe(6181);
+    expect(strideFor(4)).toBe(3);
+    expect(strideFor(1)).toBe(1);
+  });
+
+  it('opens connections evenly over the ramp, then offers exactly connections / interval requests per second', () => {
+    const plan = pacingPlan(1000, 250, 2); // 4 s interval, 8 s ramp
+    const firstSends = Array.from({ length: plan.connections }, (_, i) => slotAt(plan, 0, i, firstSlot(plan, i)));
+    // Each connection's first request comes at most one interval after it opens, never before.
+    firstSends.forEach((t, i) => {
+      expect(t).toBeGreaterThanOrEqual((i / 1000) * 8000 - 1e-6);
+      expect(t).toBeLessThan((i / 1000) * 8000 + 4000);
+    });
+    // 125 connections open per second; each sends first within an interval of opening (on average half of it), so
+    // by 4 s about 125 × 4 × ½ = 250 have sent, not all 1,000 at once.
+    const openedBy = (t: number) => firstSends.filter((s) => s < t).length;
+    expect(openedBy(4000)).toBeGreaterThan(200);
+    expect(openedBy(4000)).toBeLessThan(300);
+    expect(openedBy(12_000)).toBe(1000);
     let slotsInOneSecond = 0;
     for (let i = 0; i < plan.connections; i++)
-      for (let k = 0; k < 5; k++) {
+      for (let k = firstSlot(plan, i); k < 6; k++) {
         const t = slotAt(plan, 0, i, k);
-        if (t >= 8000 && t < 9000) slotsInOneSecond++;
+        if (t >= 14_000 && t < 15_000) slotsInOneSecond++;
       }
     expect(slotsInOneSecond).toBe(250);
   });
@@ -27,6 +57,7 @@ describe('the pacing of the keep-alive load', () => {
   it('refuses a plan without connections or without a rate', () => {
     expect(() => pacingPlan(0, 10)).toThrow(/connections must be a positive integer/);
     expect(() => pacingPlan(10, 0)).toThrow(/ratePerSecond must be positive/);
+    expect(() => pacingPlan(10, 10, 0.5)).toThrow(/rampIntervals must be at least 1/);
   });
 
   it('splits connections over load processes interleaved, each index once', () => {
