@@ -57,15 +57,24 @@ function valueAxis(left: number, width: number, top: number, bottom: number, sca
   return out;
 }
 
-function legend(x: number, y: number, items: Array<{ label: string; fill: string }>): string[] {
-  const out: string[] = [];
+const legendRowHeight = 18;
+
+/** Legend entries left to right, wrapping onto a new row at `maxWidth`; `y` is the first row's baseline. */
+function legend(x: number, y: number, items: Array<{ label: string; fill: string }>, maxWidth = chartWidth - x - 20): { svg: string[]; height: number } {
+  const svg: string[] = [];
   let cx = x;
+  let cy = y;
   for (const item of items) {
-    out.push(`<rect x="${r1(cx)}" y="${y - 10}" width="12" height="12" fill="${item.fill}" class="legend-swatch"/>`);
-    out.push(text(cx + 16, y, item.label, 'class="legend"'));
-    cx += 28 + item.label.length * 7;
+    const width = 28 + item.label.length * 7;
+    if (cx > x && cx + width > x + maxWidth) {
+      cx = x;
+      cy += legendRowHeight;
+    }
+    svg.push(`<rect x="${r1(cx)}" y="${cy - 10}" width="12" height="12" fill="${item.fill}" class="legend-swatch"/>`);
+    svg.push(text(cx + 16, cy, item.label, 'class="legend"'));
+    cx += width;
   }
-  return out;
+  return { svg, height: cy - y + legendRowHeight };
 }
 
 export interface Bar {
@@ -103,7 +112,7 @@ export function barChart(opts: { title: string; unit: string; bars: Bar[] }): st
     ...legend(labelWidth, bottom + 58, [
       { label: 'measured', fill: palette[0]! },
       { label: 'ceiling (same run)', fill: ceilingFill },
-    ]),
+    ]).svg,
   );
   return document(chartWidth, bottom + 70, opts.title, body);
 }
@@ -147,7 +156,7 @@ export function percentileChart(opts: { title: string; rows: PercentileRow[] }):
       labelWidth,
       bottom + 58,
       keys.map((k, i) => ({ label: k, fill: palette[i]! })),
-    ),
+    ).svg,
   );
   return document(chartWidth, bottom + 70, opts.title, body);
 }
@@ -164,36 +173,41 @@ export function lineChart(opts: { title: string; series: LineSeries[] }): string
   const left = 80;
   const plotWidth = chartWidth - left - 40;
   const panelHeight = 170;
-  const panelGap = 70;
-  const top = 56;
   const allT = opts.series.flatMap((s) => s.points.map(([t]) => t)).filter(Number.isFinite);
   const xScale = niceScale(Math.max(0, ...allT));
   const body: string[] = [];
   let colour = 0;
-  units.forEach((unit, u) => {
-    const py = top + u * (panelHeight + panelGap);
-    const bottom = py + panelHeight;
+  // Each panel: its legend (wrapping as needed), the plot, the time axis below it.
+  let y = 48;
+  for (const unit of units) {
     const series = opts.series.filter((s) => s.unit === unit);
+    const strokes = series.map(() => palette[colour++ % palette.length]!);
+    const key = legend(
+      left,
+      y,
+      series.map((s, i) => ({ label: s.name, fill: strokes[i]! })),
+      plotWidth,
+    );
+    body.push(...key.svg);
+    const py = y + key.height;
+    const bottom = py + panelHeight;
     const yScale = niceScale(Math.max(0, ...series.flatMap((s) => s.points.map(([, v]) => v)).filter(Number.isFinite)), 4);
     for (const t of yScale.ticks) {
-      const y = bottom - (t / yScale.max) * panelHeight;
-      body.push(`<line x1="${left}" y1="${r1(y)}" x2="${left + plotWidth}" y2="${r1(y)}" stroke="#e5e7eb"/>`);
-      body.push(text(left - 6, y + 4, formatNumber(t), 'text-anchor="end" class="tick"'));
+      const ty = bottom - (t / yScale.max) * panelHeight;
+      body.push(`<line x1="${left}" y1="${r1(ty)}" x2="${left + plotWidth}" y2="${r1(ty)}" stroke="#e5e7eb"/>`);
+      body.push(text(left - 6, ty + 4, formatNumber(t), 'text-anchor="end" class="tick"'));
     }
     body.push(text(18, py + panelHeight / 2, unit, `text-anchor="middle" transform="rotate(-90 18 ${r1(py + panelHeight / 2)})" class="axis-label"`));
     body.push(...valueAxis(left, plotWidth, py, bottom, xScale, 'seconds since the scenario started'));
-    const items: Array<{ label: string; fill: string }> = [];
-    for (const s of series) {
-      const stroke = palette[colour++ % palette.length]!;
-      items.push({ label: s.name, fill: stroke });
+    series.forEach((s, i) => {
       const pts = s.points
         .filter(([t, v]) => Number.isFinite(t) && Number.isFinite(v))
         .map(([t, v]) => `${r1(left + (t / xScale.max) * plotWidth)},${r1(bottom - (v / yScale.max) * panelHeight)}`);
       body.push(
-        `<polyline class="series" fill="none" stroke="${stroke}" stroke-width="2" points="${pts.join(' ')}" data-name="${escapeXml(s.name)}" data-unit="${escapeXml(unit)}"/>`,
+        `<polyline class="series" fill="none" stroke="${strokes[i]}" stroke-width="2" points="${pts.join(' ')}" data-name="${escapeXml(s.name)}" data-unit="${escapeXml(unit)}"/>`,
       );
-    }
-    body.push(...legend(left, py - 8, items));
-  });
-  return document(chartWidth, top + units.length * (panelHeight + panelGap) + 10, opts.title, body);
+    });
+    y = bottom + 56;
+  }
+  return document(chartWidth, y, opts.title, body);
 }

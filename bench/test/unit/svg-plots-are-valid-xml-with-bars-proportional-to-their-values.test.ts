@@ -130,6 +130,25 @@ describe('the SVG writer', () => {
     expect(yPeak).toBeLessThan(y0);
     expect(texts(svg)).toEqual(expect.arrayContaining(['replicas', 'events', 'seconds since the scenario started', 'lag', 'threshold']));
   });
+
+  it('wraps a long legend onto more rows inside the chart and moves the panel down for it', () => {
+    const series = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        name: `a rather long series name number ${i}`,
+        unit: 'ms',
+        points: [
+          [0, i],
+          [10, i + 1],
+        ] as Array<[number, number]>,
+      }));
+    const one = parseSvg(lineChart({ title: 't', series: series(1) }));
+    const six = parseSvg(lineChart({ title: 't', series: series(6) }));
+    const swatches = children(six, 'rect').filter((r) => r.class === 'legend-swatch');
+    expect(swatches).toHaveLength(6);
+    expect(new Set(swatches.map((r) => r.y)).size).toBeGreaterThan(1);
+    for (const r of swatches) expect(num(r.x)).toBeLessThan(num(six.width));
+    expect(num(six.height)).toBeGreaterThan(num(one.height));
+  });
 });
 
 describe('the plots of a scenario', () => {
