@@ -16,6 +16,17 @@ import { portFromEnv } from '../free-port';
 import type { ServerContext, ServerModule, ServerState } from '../server';
 import { StackError } from '../stack-error';
 
+/**
+ * A KRaft cluster id: 16 random bytes, base64url. One in 64 of those starts with '-', which the storage tool reads
+ * as an option (`format -t -abc...` fails); Kafka's own Uuid.randomUuid() draws again in that case, and so do we.
+ */
+export function newClusterId(randomBytes: (n: number) => Buffer = crypto.randomBytes): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 export interface KafkaState extends ServerState {
   version: string;
   port: number;
@@ -186,7 +197,7 @@ export const kafkaServer: ServerModule<KafkaState> = {
         port: await portFromEnv('FLOODGATE_KAFKA_PORT', 'Kafka PLAINTEXT listener'),
         saslSslPort: await portFromEnv('FLOODGATE_KAFKA_SASL_SSL_PORT', 'Kafka SASL_SSL listener'),
         controllerPort: await portFromEnv('FLOODGATE_KAFKA_CONTROLLER_PORT', 'Kafka controller listener'),
-        clusterId: crypto.randomBytes(16).toString('base64url'),
+        clusterId: newClusterId(),
         scram: { mechanism: 'scram-sha-512', username: 'floodgate', password: crypto.randomBytes(12).toString('hex') },
         caFile,
         topicPrefix: process.env.FLOODGATE_TOPIC_PREFIX ?? 'floodgate',
