@@ -87,10 +87,9 @@ export async function startApi(cfg: ApiConfig, logger: Logger = createLogger('fl
     metrics,
     logger,
   );
-  // Kafka may be down at start: the producer connects in the background and ingest answers 503 meanwhile
-  // (sendBatch connects lazily too, so the first send after an outage reconnects).
-  for (const producer of producers)
-    producer.connect().catch((err: Error) => logger.warn({ err: err.message }, 'Kafka producer not connected yet; ingest answers 503 until it is'));
+  // Kafka may be down at start: the producers connect in the background, a send waits for its producer's connect,
+  // and one that failed is connected again by its next send (ingest answers 503 while Kafka cannot be reached).
+  batching.connectInBackground((err) => logger.warn({ err: err.message }, 'Kafka producer not connected yet; ingest answers 503 until it is'));
   admin.connect().catch(() => undefined);
 
   const monitor = new DependencyMonitor(

@@ -57,6 +57,11 @@ export class BatchingProducer {
    * several producers (each its own connection and producer id) let batches overlap on the wire. Per-device
    * order is kept: a request's events go in one send, and a device's next request follows its 202. */
   private readonly available: Producer[];
+  /** Producers whose connect() resolved. kafkajs obtains the idempotent producer id only in connect(); a sendBatch
+   * before that goes out without idempotence and races the id's arrival (it then releases a broker lock it never
+   * took: "Cannot read properties of undefined (reading 'release')"). So every send waits for its producer's connect. */
+  private readonly connected = new WeakSet<Producer>();
+  private readonly connecting = new Map<Producer, Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly drainWaiters = new Set<() => void>();
@@ -72,6 +77,24 @@ export class BatchingProducer {
   ) {
     if (producers.length === 0) throw new Error('BatchingProducer needs at least one producer');
     this.available = [...producers];
+  }
+
+  /** Starts connecting every producer (start-up, Kafka may be down); one that fails is connected again by its next send. */
+  connectInBackground(onError: (err: Error) => void): void {
+    for (const producer of this.available) this.ensureConnected(producer).catch(onError);
+  }
+
+  private ensureConnected(producer: Producer): Promise<void> {
+    if (this.connected.has(producer)) return Promise.resolve();
+    let pending = this.connecting.get(producer);
+    if (!pending) {
+      pending = producer
+        .connect()
+        .then(() => void this.connected.add(producer))
+        .finally(() => this.connecting.delete(producer));
+      this.connecting.set(producer, pending);
+    }
+    return pending;
   }
 
   get inflightEvents(): number {
@@ -152,6 +175,12 @@ export class BatchingProducer {
     const stop = this.metrics.producerSendDuration.startTimer();
     const messages = batch.flatMap((p) => p.messages);
     try {
+      try {
+        await this.ensureConnected(producer);
+      } catch (err) {
+        // Nothing was handed to Kafka: the client may retry at once, and nothing can land later.
+        throw new IngestUnavailableError(`Kafka is not reachable: ${(err as Error).message}`, 'no', err);
+      }
       await producer.sendBatch({ acks: -1, topicMessages: [{ topic: this.opts.topic, messages }] });
       stop();
       this.lastAckAt = Date.now();
@@ -159,7 +188,8 @@ export class BatchingProducer {
     } catch (err) {
       this.lastErrorAt = Date.now();
       this.logger.warn({ err: (err as Error).message, events: size }, 'Kafka send failed');
-      const failure = new IngestUnavailableError(`Kafka did not accept the events: ${(err as Error).message}`, 'unknown', err);
+      const failure =
+        err instanceof IngestUnavailableError ? err : new IngestUnavailableError(`Kafka did not accept the events: ${(err as Error).message}`, 'unknown', err);
       for (const p of batch) p.reject(failure);
     } finally {
       this.available.push(producer);

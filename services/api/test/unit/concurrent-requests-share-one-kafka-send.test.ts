@@ -28,7 +28,7 @@ const settle = () => new Promise((r) => setTimeout(r, 20));
 /** `producers` fakes share one call log, so tests see every send in order whichever producer made it. */
 function make(overrides: Partial<BatchingProducerOptions> = {}, producers = 1) {
   const fake = new FakeProducer();
-  const fakes = Array.from({ length: producers }, () => ({ sendBatch: (b: ProducerBatch) => fake.sendBatch(b) }));
+  const fakes = Array.from({ length: producers }, () => ({ connect: () => Promise.resolve(), sendBatch: (b: ProducerBatch) => fake.sendBatch(b) }));
   const metrics = createMetrics();
   const producer = new BatchingProducer(fakes as unknown as Producer[], { ...options, ...overrides }, metrics, createLogger('test', 'silent'));
   return { fake, producer, metrics };
@@ -124,5 +124,55 @@ describe('the coalescing producer', () => {
     expect([0, 1, 2].map((i) => fake.messagesOf(i)[0])).toEqual(['a', 'b', 'c']);
     fake.calls.forEach((c) => c.resolve());
     await Promise.all(requests);
+  });
+
+  it('sends nothing on a producer before its connect resolved (kafkajs gets the idempotent producer id there)', async () => {
+    const fake = new FakeProducer();
+    let connected!: () => void;
+    const connects: number[] = [];
+    const kafkaProducer = {
+      connect: () => {
+        connects.push(Date.now());
+        return new Promise<void>((resolve) => (connected = resolve));
+      },
+      sendBatch: (b: ProducerBatch) => fake.sendBatch(b),
+    };
+    const producer = new BatchingProducer([kafkaProducer as unknown as Producer], options, createMetrics(), createLogger('test', 'silent'));
+    producer.connectInBackground(() => undefined);
+    const request = producer.send([msg('a')]);
+    await settle();
+    expect(fake.calls).toHaveLength(0); // waiting for the connect, not racing it
+    expect(connects).toHaveLength(1); // the send joined the connect already under way
+    connected();
+    await settle();
+    expect(fake.calls).toHaveLength(1);
+    fake.calls[0]!.resolve();
+    await request;
+    // Connected once: later sends do not connect again.
+    const next = producer.send([msg('b')]);
+    await settle();
+    fake.calls[1]!.resolve();
+    await next;
+    expect(connects).toHaveLength(1);
+  });
+
+  it('answers "written: no" when the producer cannot connect, and connects again on the next send', async () => {
+    const fake = new FakeProducer();
+    let attempts = 0;
+    const kafkaProducer = {
+      connect: () => (++attempts === 1 ? Promise.reject(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9092')) : Promise.resolve()),
+      sendBatch: (b: ProducerBatch) => fake.sendBatch(b),
+    };
+    const producer = new BatchingProducer([kafkaProducer as unknown as Producer], options, createMetrics(), createLogger('test', 'silent'));
+    const failed = producer.send([msg('a')]);
+    await expect(failed).rejects.toBeInstanceOf(IngestUnavailableError);
+    await expect(failed).rejects.toMatchObject({ written: 'no', message: expect.stringMatching(/Kafka is not reachable: .*ECONNREFUSED/) });
+    expect(fake.calls).toHaveLength(0);
+    const retried = producer.send([msg('a')]);
+    await settle();
+    expect(attempts).toBe(2);
+    fake.calls[0]!.resolve();
+    await retried;
+    expect(producer.inflightEvents).toBe(0);
   });
 });

@@ -13,6 +13,7 @@ beforeAll(() => context.setGlobalContextManager(contextManager));
 afterAll(() => context.disable());
 
 const fakeProducer = (calls: ProducerBatch[]) => ({
+  connect: () => Promise.resolve(),
   sendBatch: (b: ProducerBatch) => {
     calls.push(b);
     return Promise.resolve([]);
