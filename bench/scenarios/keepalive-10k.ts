@@ -10,12 +10,14 @@
  * port, sampled every second of the measurement window. The API and the load processes run with
  * a soft file-descriptor limit raised for them alone (prlimit) when the inherited one is too low.
  */
+import type { ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { migrate } from '@floodgate/db';
 import { freePort } from '@floodgate/devstack';
 import { withResources } from '../harness/resources';
-import { benchToken, createTopics, jwtSecret, kafkaAdmin, root, runId, sleep, waitForHttp } from '../harness/services';
+import { benchToken, createTopics, jwtSecret, kafkaAdmin, root, runId, sleep } from '../harness/services';
 import type { Ratio, ResultRow, Scenario, ScenarioContext } from '../harness/scenario';
 import { firstMessage, startNodeChild, stopChild } from './support/node-child';
 import { mergeLoadReports, pacingPlan, splitConnections, type LoadReport, type MergedLoad, type PacingPlan } from './support/paced-load';
@@ -86,16 +88,69 @@ interface HeldSamples {
   loadWaitingPct: number;
 }
 
-/** A few hundred requests on a handful of connections before the load (JIT, Kafka connections); each must be 2xx. */
+/** Waits until `count` has not changed for a second (at most `ms`), e.g. until a server has closed a finished load's sockets. */
+async function steady(count: () => number, ms = 15_000): Promise<void> {
+  const until = Date.now() + ms;
+  let last = count();
+  let since = Date.now();
+  while (Date.now() < until && Date.now() - since < 1000) {
+    await sleep(100);
+    const now = count();
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    }
+  }
+}
+
+/**
+ * One request on a connection of its own, closed after the answer. fetch() would leave its connection in a
+ * keep-alive pool that the server counts until it idles out, a minute later, in the middle of the window.
+ */
+function requestOnce(
+  port: number,
+  path: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port, path, method: opts.method ?? 'GET', agent: false, headers: { ...opts.headers, connection: 'close' } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.once('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        res.once('error', reject);
+      },
+    );
+    req.setTimeout(5000, () => req.destroy(new Error(`no answer from 127.0.0.1:${port}${path} within 5 s`)));
+    req.once('error', reject);
+    req.end(opts.body);
+  });
+}
+
+async function waitForHealth(port: number, child: ChildProcess, ms = 60_000): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the API exited with ${child.exitCode} before it answered /healthz`);
+    const ok = await requestOnce(port, '/healthz').then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`the API did not answer /healthz within ${ms} ms`);
+    await sleep(200);
+  }
+}
+
+/** A few hundred requests, ten at a time, before the load (JIT, Kafka connections); each must be 2xx. */
 async function warmUp(target: Target): Promise<void> {
-  const url = `http://127.0.0.1:${target.port}${target.path}`;
   const body = JSON.stringify({ deviceId: 'keepalive-warmup', ts: new Date().toISOString(), metrics: { rain_mm_h: 1 } });
   await Promise.all(
     Array.from({ length: 10 }, async () => {
       for (let i = 0; i < 30; i++) {
-        const res = await fetch(url, { method: 'POST', headers: target.headers, body });
-        const text = await res.text();
-        if (!res.ok) throw new Error(`warm-up of ${target.label}: ${res.status} ${text.slice(0, 300)}`);
+        const res = await requestOnce(target.port, target.path, { method: 'POST', headers: target.headers, body });
+        if (res.status < 200 || res.status >= 300) throw new Error(`warm-up of ${target.label}: ${res.status} ${res.text.slice(0, 300)}`);
       }
     }),
   );
@@ -110,6 +165,8 @@ async function holdConnections(ctx: ScenarioContext, target: Target, plan: Pacin
     const isReady = (m: unknown): m is LoadMessage => (m as LoadMessage)?.type === 'ready';
     await Promise.all(children.map((c, i) => firstMessage(c, `load process ${i}`, 60_000, isReady)));
     // What the server held before the load (its own clients, the warm-up's pooled connections) is not counted.
+    // Sockets of an earlier load on the same server close asynchronously: count once the number stands still.
+    await steady(() => countFds(target.pid));
     const baseline = countSocketFds(target.pid);
     const fdBaseline = countFds(target.pid);
     const establishedBaseline = readEstablishedOnPort(target.port);
@@ -274,7 +331,7 @@ const scenario: Scenario = {
         output: 'ignore',
       });
       res.defer(() => stopChild(api));
-      await waitForHttp(`http://127.0.0.1:${apiPort}/healthz`, api);
+      await waitForHealth(apiPort, api);
       const apiTarget: Target = {
         label: `floodgate API, ${fmt(CONNECTIONS)} keep-alive`,
         ceiling: false,
@@ -316,7 +373,7 @@ const scenario: Scenario = {
 
       const ratios: Ratio[] = [
         {
-          name: 'connections held by the API (server sockets, min over the window)',
+          name: 'connections held by the API (server descriptors, min over the window)',
           value: apiRun.held.fdsMin,
           target: CONNECTIONS,
           comparison: '>=',
@@ -346,7 +403,7 @@ const scenario: Scenario = {
         notes: [
           `Load: ${LOAD_PROCESSES} load processes (node:http, one keep-alive Agent socket per connection), ${fmt(CONNECTIONS)} connections, one single-event POST per connection every ${(plan.intervalMs / 1000).toFixed(1)} s at evenly spread phases = ${fmt(RATE)} req/s offered; connections opened over ${(plan.rampMs / 1000).toFixed(0)} s (${fmt(CONNECTIONS / (plan.rampMs / 1000))}/s, in an order unrelated to their phases, so the offered rate grows evenly), one interval to settle, then ${(windowMs / 1000).toFixed(0)} s measured; request timeout ${REQUEST_TIMEOUT_MS / 1000} s.`,
           'Not autocannon: it paces a connection at whole requests per second (at least 1/s), so 10,000 connections would offer at least 10,000 req/s, beyond one API process on 2 cores. Latency is from writing the request to the end of the answer; "send lag" is how late the load processes sent compared with their slots (their own CPU starvation).',
-          `Held = descriptors in /proc/<pid>/fd of the server process minus those before the load (Kafka, Redis, PostgreSQL clients; the warm-up's pooled connections), every second of the window; at its first and last sample also the socket descriptors (readlink) and the ESTABLISHED sockets on the port in /proc/net/tcp, each minus its count before the load (those two cost tens of ms of CPU at 10,000 connections, so they are not read every second). The series are on each load's own clock (0 = its ramp began). Errors count the whole run (ramp included): non-2xx, resets, timeouts.`,
+          `Held = descriptors in /proc/<pid>/fd of the server process minus those before the load (its Kafka, Redis and PostgreSQL clients; the warm-up closes its connections), every second of the window; at its first and last sample also the socket descriptors (readlink) and the ESTABLISHED sockets on the port in /proc/net/tcp, each minus its count before the load (other processes on the machine can reach the port too; those two cost tens of ms of CPU at 10,000 connections, so they are not read every second). The series are on each load's own clock (0 = its ramp began). Errors count the whole run (ramp included): non-2xx, resets, timeouts.`,
           `File descriptors: inherited soft/hard ${limits.soft}/${limits.hard}; the API ran with soft ${apiLimits.soft} (${limits.soft >= nofile ? 'inherited, already enough' : 'raised for it alone with prlimit'}); nothing system-wide changed.`,
           `Accept queue: ${fmt(apiRun.held.listenOverflows)} handshakes overflowed a listen queue during the API's run (system-wide counter, TcpExt ListenOverflows), ${fmt(bareRun.held.listenOverflows)} during bare Express's. Both listen with Node's default backlog of 511 (net.core.somaxconn is higher); when a server's event loop is busy, a burst of new connections beyond it waits for the client kernel's SYN retries (1 s, 3 s, 7 s...), which is why "held" can start the window under the total (a connection that fails outright shows as a reconnect or a transport error).`,
           'CPU: "on CPU %" and "waiting for CPU %" are shares of the window\'s wall time that the server\'s event-loop thread ran, and was runnable but waited for a CPU (/proc/<pid>/schedstat); a high wait share means other work on the 2 cores starved it, which the load average shows too.',
