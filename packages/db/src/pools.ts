@@ -60,6 +60,10 @@ export function createPools(cfg: PoolSettings, applicationName: string, opts: Po
     // An idle client losing its connection (a database restart) must not crash the process;
     // the pool drops it and the next query gets a fresh connection.
     pool.on('error', () => undefined);
+    // pg-pool listens for a client's errors only while it is idle. A checked-out client (a worker transaction,
+    // a COPY) whose connection dies emits 'error' with nobody listening, and that crashes the process. The query
+    // under way fails with the same error, the caller releases the client with it, and the pool drops it.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     return pool;
   };
   const primary = make(new pg.Pool(config(cfg.DATABASE_URL, 'rw')));
