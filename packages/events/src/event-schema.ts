@@ -14,6 +14,8 @@ export const limits = {
   maxJsonDepth: 32,
   /** Event time may run ahead of the server clock by this much (device clock skew). */
   maxFutureSkewMs: 24 * 60 * 60 * 1000,
+  /** No event time before the Unix epoch: a device reporting one has lost its clock (and year 0 cannot be stored). */
+  minEventTimeMs: 0,
 } as const;
 
 export const deviceIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
@@ -71,8 +73,13 @@ export function validateEvent(input: unknown, index: number, newId: () => string
   const problems: EventProblem[] = [];
   const t = Date.parse(e.ts);
   if (t - now > limits.maxFutureSkewMs) problems.push({ index, pointer: '/ts', message: 'is more than 24 hours in the future; check the device clock' });
+  if (t < limits.minEventTimeMs) problems.push({ index, pointer: '/ts', message: 'is before 1970-01-01T00:00:00Z; check the device clock' });
   if (payload !== undefined && Buffer.byteLength(JSON.stringify(payload)) > limits.maxPayloadBytes) {
     problems.push({ index, pointer: '/payload', message: `is larger than ${limits.maxPayloadBytes / 1024} KiB` });
+  }
+  const unstorable = payload === undefined ? undefined : unstorableText(payload, '/payload');
+  if (unstorable) {
+    problems.push({ index, pointer: unstorable, message: 'holds a NUL character or an unpaired UTF-16 surrogate, which cannot be stored as JSON text' });
   }
   if (problems.length) return { ok: false, problems };
   const event: DeviceEvent = { eventId: e.eventId?.toLowerCase() ?? newId(), deviceId: e.deviceId, ts: new Date(t).toISOString(), metrics: e.metrics };
@@ -83,6 +90,36 @@ export function validateEvent(input: unknown, index: number, newId: () => string
 /** The payload of a validated input as it was given (not zod's copy of it); undefined when there is none. */
 export function payloadAsSent(input: unknown, parsed: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
   return parsed === undefined ? undefined : (input as { payload: Record<string, unknown> }).payload;
+}
+
+// In a `u` regex a surrogate class matches only a surrogate without its pair; NUL is the one control character
+// jsonb refuses, matched on purpose.
+// eslint-disable-next-line no-control-regex
+const unstorableChar = /[\u0000\p{Cs}]/u;
+
+/**
+ * The JSON pointer of the first key or string in `value` that PostgreSQL's jsonb refuses (a NUL character, or an
+ * unpaired UTF-16 surrogate, which JSON.stringify writes as a lone \\uD8xx escape); undefined when all is storable.
+ * Checked at ingest so that an event answered 202 can always be stored, never dead-lettered for its text.
+ */
+export function unstorableText(value: unknown, pointer = ''): string | undefined {
+  // Iterative, like jsonDepth: a deep payload must not exhaust the call stack.
+  const stack: [unknown, string][] = [[value, pointer]];
+  while (stack.length) {
+    const [v, at] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (unstorableChar.test(v)) return at;
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], `${at}/${i}`]);
+    } else if (v !== null && typeof v === 'object') {
+      for (const [key, child] of Object.entries(v).reverse()) {
+        const childAt = `${at}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+        if (unstorableChar.test(key)) return childAt;
+        stack.push([child, childAt]);
+      }
+    }
+  }
+  return undefined;
 }
 
 /** Depth of nested arrays/objects, to refuse bodies built to exhaust the parser or validator. */

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { decodeEventMessage, encodeEventMessage, jsonDepth, PoisonMessageError, validateEvent } from '../../src';
+import { decodeEventMessage, encodeEventMessage, jsonDepth, PoisonMessageError, unstorableText, validateEvent } from '../../src';
 
 const id = () => '0190d5a0-0000-7000-8000-000000000001';
 const good = { deviceId: 'slope-17', ts: '2026-11-23T10:00:00+01:00', metrics: { rain_mm_h: 12.5, tilt_deg: 0.2 } };
@@ -22,6 +22,13 @@ describe('event validation', () => {
     [{ ...good, payload: [1, 2] }, '/payload'],
     [{ ...good, payload: { blob: 'x'.repeat(70 * 1024) } }, '/payload'],
     [{ ...good, ts: new Date(Date.now() + 48 * 3600e3).toISOString() }, '/ts'],
+    // PostgreSQL cannot store these: answered 202, they could only have been dead-lettered.
+    [{ ...good, ts: '0000-01-01T00:00:00Z' }, '/ts'],
+    [{ ...good, ts: '1969-12-31T23:59:59Z' }, '/ts'],
+    [{ ...good, payload: { note: 'nul \u0000 inside' } }, '/payload/note'],
+    [{ ...good, payload: { list: ['ok', { deep: 'half a pair \ud83d' }] } }, '/payload/list/1/deep'],
+    [{ ...good, payload: { 'key\u0000': 1 } }, '/payload/key\u0000'],
+    [{ ...good, payload: { 'a/b~c': '\udc00' } }, '/payload/a~1b~0c'],
   ])('rejects %j at %s', (input, pointer) => {
     const r = validateEvent(input, 3, id);
     expect(r.ok).toBe(false);
@@ -52,6 +59,18 @@ describe('event validation', () => {
       metrics: fc.dictionary(fc.stringMatching(/^[a-z][a-z0-9_]{0,10}$/), fc.double({ noNaN: true, noDefaultInfinity: true }), { maxKeys: 10 }),
     });
     fc.assert(fc.property(event, (e) => validateEvent(e, 0, id).ok));
+  });
+
+  it('accepts the Unix epoch and text PostgreSQL stores (paired surrogates, any script)', () => {
+    const r = validateEvent({ ...good, ts: '1970-01-01T00:00:00Z', payload: { note: 'Hangrutschung 土砂災害 🌧', tab: 'a\tb' } }, 0, id);
+    expect(r.ok).toBe(true);
+  });
+
+  it('finds unstorable text at any depth without recursion', () => {
+    let deep: unknown = 'bad \u0000';
+    for (let i = 0; i < 100000; i++) deep = [deep];
+    expect(unstorableText(deep)?.split('/')).toHaveLength(100001);
+    expect(unstorableText({ a: ['fine', { b: 'fine' }] })).toBeUndefined();
   });
 
   it('measures JSON depth without recursion, stopping early past the limit', () => {
