@@ -96,6 +96,7 @@ export async function startApi(cfg: ApiConfig, logger: Logger = createLogger('fl
     DependencyMonitor.probesFor({ admin, primary: pools.primary, replica: pools.replica, redis }),
     metrics,
     cfg.DEPENDENCY_PROBE_INTERVAL_MS,
+    (dependency, error) => logger.warn({ dependency, err: error }, 'dependency probe failed; /healthz reports it down'),
   );
   monitor.start();
 

@@ -11,11 +11,15 @@ import type { ApiMetrics } from './metrics';
 
 export type Dependency = 'kafka' | 'postgres_primary' | 'postgres_replica' | 'redis';
 
+/** What /healthz shows: up or down and when it was checked. Never the error text: /healthz is public, and a
+ * connection error names internal hosts and ports. The text goes to the log when a dependency goes down. */
 export interface DependencyStatus {
   up: boolean;
   checkedAt: string | null;
-  error?: string;
 }
+
+/** Called when a probe fails after the dependency was up (or on the first failure): for the log. */
+export type OnDependencyDown = (dependency: Dependency, error: string) => void;
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -33,6 +37,7 @@ export class DependencyMonitor {
     private readonly probes: Record<Dependency, () => Promise<unknown>>,
     private readonly metrics: ApiMetrics,
     private readonly intervalMs: number,
+    private readonly onDown: OnDependencyDown = () => undefined,
   ) {
     for (const name of Object.keys(probes) as Dependency[]) this.status.set(name, { up: false, checkedAt: null });
   }
@@ -71,8 +76,11 @@ export class DependencyMonitor {
           this.status.set(name, { up: true, checkedAt: new Date().toISOString() });
           this.metrics.dependencyUp.set({ dependency: name }, 1);
         } catch (err) {
-          this.status.set(name, { up: false, checkedAt: new Date().toISOString(), error: (err as Error).message.slice(0, 200) });
+          const before = this.status.get(name);
+          const wentDown = !before || before.up || before.checkedAt === null; // log the transition, not every probe
+          this.status.set(name, { up: false, checkedAt: new Date().toISOString() });
           this.metrics.dependencyUp.set({ dependency: name }, 0);
+          if (wentDown) this.onDown(name, (err as Error).message.slice(0, 200));
         }
       }),
     );
