@@ -1,10 +1,11 @@
 import crypto from 'node:crypto';
-import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import { Partitioners, type Kafka } from 'kafkajs';
 import { topicNames } from '@floodgate/config';
 import { stackEnv, up } from '@floodgate/devstack';
 import { mintToken } from '../../../../services/api/src/auth/mint-token';
 import { getTrace, parentOf, serviceOf, tag, type JaegerSpan, type JaegerTrace } from '../support/jaeger-query';
 import { runMigrations, startService, type ServiceProcess } from '../support/service-process';
+import { createOwnTopics, type OwnTopics } from '../support/own-topics';
 
 /**
  * The API coalesces concurrent requests into one Kafka sendBatch. Every request must still get its whole trace:
@@ -23,6 +24,7 @@ const topics = topicNames(prefix);
 const partitions = 12;
 const REQUESTS = 4;
 let kafka: Kafka;
+let own: OwnTopics | undefined;
 let api: ServiceProcess | undefined;
 let worker: ServiceProcess | undefined;
 
@@ -30,18 +32,8 @@ beforeAll(async () => {
   const stack = await up({ dir: process.env.FLOODGATE_STATE_DIR, servers: ['jaeger'] });
   Object.assign(process.env, stackEnv(stack));
   runMigrations();
-  kafka = new Kafka({ clientId: `coalesce-e2e-${run}`, brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [
-      { topic: topics.events, numPartitions: partitions },
-      { topic: topics.eventsDlq, numPartitions: 3 },
-      { topic: topics.alerts, numPartitions: 3 },
-    ],
-  });
-  await admin.disconnect();
+  own = await createOwnTopics(prefix, partitions);
+  kafka = own.kafka;
   const env = { KAFKA_TOPIC_PREFIX: prefix };
   worker = await startService('floodgate-worker', 'services/worker/src/main.ts', {
     args: ['consume'],
@@ -57,12 +49,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([api?.stop(), worker?.stop()]);
-  const admin = kafka?.admin();
-  if (admin) {
-    await admin.connect();
-    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
-    await admin.disconnect();
-  }
+  await own?.remove();
 });
 
 const partitionOf = (() => {

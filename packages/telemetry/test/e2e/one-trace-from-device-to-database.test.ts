@@ -1,9 +1,8 @@
 import crypto from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
-import { topicNames } from '@floodgate/config';
 import { stackEnv, up } from '@floodgate/devstack';
 import { mintToken } from '../../../../services/api/src/auth/mint-token';
 import { parentOf, serviceOf, tag, waitForTrace, type JaegerSpan, type JaegerTrace } from '../support/jaeger-query';
+import { createOwnTopics, type OwnTopics } from '../support/own-topics';
 import { runMigrations, startService, type ServiceProcess } from '../support/service-process';
 
 const secret = 'e2e-telemetry-secret-0123456789abcdef';
@@ -11,8 +10,7 @@ const jwt = { JWT_SECRET: secret, JWT_ISSUER: 'floodgate-e2e', JWT_AUDIENCE: 'fl
 // Topics and a group of its own: the event is the only one the worker sees, so its batch (whose database and Redis
 // work joins the first traced message's trace) is this event's alone, whatever other tests left in the shared topics.
 const prefix = `trace-e2e-${process.pid}-${crypto.randomBytes(2).toString('hex')}`;
-const topics = topicNames(prefix);
-let kafka: Kafka | undefined;
+let own: OwnTopics | undefined;
 let api: ServiceProcess | undefined;
 let worker: ServiceProcess | undefined;
 
@@ -20,18 +18,7 @@ beforeAll(async () => {
   const stack = await up({ dir: process.env.FLOODGATE_STATE_DIR, servers: ['jaeger'] });
   Object.assign(process.env, stackEnv(stack));
   runMigrations();
-  kafka = new Kafka({ clientId: prefix, brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [
-      { topic: topics.events, numPartitions: 3 },
-      { topic: topics.eventsDlq, numPartitions: 1 },
-      { topic: topics.alerts, numPartitions: 1 },
-    ],
-  });
-  await admin.disconnect();
+  own = await createOwnTopics(prefix, 3);
   const env = { KAFKA_TOPIC_PREFIX: prefix };
   worker = await startService('floodgate-worker', 'services/worker/src/main.ts', {
     args: ['consume'],
@@ -43,12 +30,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([api?.stop(), worker?.stop()]);
-  const admin = kafka?.admin();
-  if (admin) {
-    await admin.connect();
-    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
-    await admin.disconnect();
-  }
+  await own?.remove();
 });
 
 const kind = (s: JaegerSpan) => String(tag(s, 'span.kind'));
