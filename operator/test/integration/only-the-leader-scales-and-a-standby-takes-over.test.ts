@@ -58,8 +58,9 @@ test('only the leader patches, and the standby takes over when the leader stops'
 
   await produceBacklog(kafka, topic, 8, 500);
   await eventually('4 replicas', async () => ((await deploymentReplicas(kc, namespace, 'worker')) === 4 ? true : undefined), 10_000);
+  // onReconcile runs when the reconcile is done, after its status write: the scale patch is seen before it.
+  await eventually('op-a reports its scale', async () => (scaledBy.get('op-a')!.length > 0 ? true : undefined), 5_000);
   expect(b.isLeader).toBe(false);
-  expect(scaledBy.get('op-a')!.length).toBeGreaterThan(0);
   expect(scaledBy.get('op-b')).toHaveLength(0);
   expect((await b.metrics.reconciles.get()).values[0]?.value ?? 0).toBe(0);
 
@@ -70,7 +71,7 @@ test('only the leader patches, and the standby takes over when the leader stops'
   console.log(`standby took over ${Date.now() - stoppedAt} ms after the leader released the Lease`);
   await produceBacklog(kafka, topic, 8, 500);
   await eventually('8 replicas', async () => ((await deploymentReplicas(kc, namespace, 'worker')) === 8 ? true : undefined), 10_000);
-  expect(scaledBy.get('op-b')!.length).toBeGreaterThan(0);
+  await eventually('op-b reports its scale', async () => (scaledBy.get('op-b')!.length > 0 ? true : undefined), 5_000);
   // What users see: every ScaledUp Event names the instance that acted.
   const events = (await eventsFor(kc, namespace, 'worker')).filter((e) => e.reason === 'ScaledUp');
   // Event times have one-second precision: compare with the second before the leader stopped.
