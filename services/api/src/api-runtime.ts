@@ -17,6 +17,7 @@ import { ApiKeyVerifier } from './auth/api-keys';
 import { JwtVerifier } from './auth/jwt-verifier';
 import { BatchingProducer } from './batching-producer';
 import { answerClientErrorsWithProblems } from './client-errors';
+import { lingerOnClose } from './lingering-close';
 import type { ApiConfig } from './config';
 import { DependencyMonitor } from './dependency-monitor';
 import { createMetrics, type ApiMetrics } from './metrics';
@@ -128,6 +129,7 @@ export async function startApi(cfg: ApiConfig, logger: Logger = createLogger('fl
 
   const server = http.createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 65_000 }, app);
   answerClientErrorsWithProblems(server, securityHeaders);
+  lingerOnClose(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(cfg.PORT, cfg.HOST, () => resolve());

@@ -3,10 +3,13 @@
  * section over the 16 KiB limit, a request that did not arrive within the server's header or request timeout)
  * are answered with an RFC 9457 problem like every other error, instead of Node's bare status line. When a
  * response may be written follows Node's own default handler (lib/_http_server.js, socketOnError): only on a
- * writable socket on which no response has started; the connection is closed either way.
+ * writable socket on which no response has started. After an answer the connection is closed in stages (the client
+ * may still be sending the body of the refused request); without one it is closed at once.
  */
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
+import { closeInStages, isLingering, LINGER_MS } from './lingering-close';
 import { problemTypes, type ProblemKind } from './problem';
 
 interface Answer {
@@ -42,12 +45,21 @@ export function problemResponse(code: string | undefined, headers: Record<string
   return `${lines.join('\r\n')}\r\n\r\n${body}`;
 }
 
-/** Installs the problem answer for parser-level errors; `headers` are the security headers every response carries. */
-export function answerClientErrorsWithProblems(server: http.Server, headers: Record<string, string>): void {
+/**
+ * Installs the problem answer for parser-level errors; `headers` are the security headers every response carries.
+ * `lingerMs` bounds how long a connection that was answered keeps reading before it is closed.
+ */
+export function answerClientErrorsWithProblems(server: http.Server, headers: Record<string, string>, lingerMs = LINGER_MS): void {
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    // A connection closing in stages: the parser repeats its error for every chunk it is still given. Discard them.
+    if (isLingering(socket as Socket)) return;
     // The response of an earlier request on this connection may be on its way: bytes of ours would corrupt it.
     const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-    if (err.code !== 'ECONNRESET' && socket.writable && !inFlight?.headersSent) socket.write(problemResponse(err.code, headers));
+    if (err.code !== 'ECONNRESET' && socket.writable && !inFlight?.headersSent) {
+      socket.write(problemResponse(err.code, headers));
+      closeInStages(socket as Socket, lingerMs);
+      return;
+    }
     socket.destroy(err);
   });
 }

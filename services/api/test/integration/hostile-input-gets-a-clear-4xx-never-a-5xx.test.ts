@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { bearer, startApiUnderTest, uniqueDevice, type ApiUnderTest } from '../support/api-under-test';
+import { sendRestAfterTheAnswer } from '../support/raw-http';
 import { acquire, type Release } from '../support/stack-disruption-lock';
 
 let api: ApiUnderTest;
@@ -61,6 +62,26 @@ describe('every response is hardened', () => {
     const res = await fetch(`${api.url}/v1/nothing-here`, { headers: bearer(token) });
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  });
+});
+
+describe('a client still sending when the API answers and closes reads the answer (RFC 9112 §9.6)', () => {
+  const body = 2 * 1024 * 1024;
+  const first = 64 * 1024;
+  it('gets the 401 for an unauthenticated Connection: close upload, then an orderly close once its body is sent', async () => {
+    const head = `POST /v1/events HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${body}\r\n\r\n`;
+    const outcome = await sendRestAfterTheAnswer(api.port, head, first, body - first);
+    expect({ error: outcome.error, closedByServer: outcome.closedByServer }).toEqual({ error: undefined, closedByServer: true });
+    expect(outcome.response).toMatch(/^HTTP\/1\.1 401 /);
+    expect(outcome.response).toContain('"status":401');
+  });
+
+  it('gets the 400 for a request line the parser refuses, then an orderly close once its body is sent', async () => {
+    const head = `get /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Length: ${body}\r\n\r\n`;
+    const outcome = await sendRestAfterTheAnswer(api.port, head, first, body - first);
+    expect({ error: outcome.error, closedByServer: outcome.closedByServer }).toEqual({ error: undefined, closedByServer: true });
+    expect(outcome.response).toMatch(/^HTTP\/1\.1 400 /);
+    expect(outcome.response).toContain('malformed-request');
   });
 });
 

@@ -97,3 +97,37 @@ export function rawExchange(
 export function rawRequest(port: number, req: RawRequest, opts: { waitMs?: number; halfClose?: boolean } = {}): Promise<RawResponse> {
   return rawExchange(port, requestBytes(req), opts);
 }
+
+export interface StagedOutcome {
+  /** Everything the server sent, as latin1 text. */
+  response: string;
+  /** The code of a socket error (a reset while writing), if there was one. */
+  error?: string;
+  /** The server ended the connection (FIN) rather than the client giving up. */
+  closedByServer: boolean;
+}
+
+/**
+ * Sends `head` and the first `first` bytes of a body, waits for the server's answer, then sends `rest` more bytes
+ * and ends. A server that closes at once after answering has gone by then, and the later writes fail with a
+ * reset (`error`); a server that closes in stages (RFC 9112 §9.6) reads them and the close is orderly.
+ */
+export function sendRestAfterTheAnswer(port: number, head: string, first: number, rest: number): Promise<StagedOutcome> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let response = '';
+    let error: string | undefined;
+    let closedByServer = false;
+    let restSent = false;
+    socket.on('data', (chunk: Buffer) => {
+      response += chunk.toString('latin1');
+      if (restSent || !response.includes('\r\n\r\n')) return;
+      restSent = true;
+      socket.write(Buffer.alloc(rest, 'b'), () => socket.end());
+    });
+    socket.on('end', () => (closedByServer = true));
+    socket.on('error', (err: NodeJS.ErrnoException) => (error = err.code ?? err.message));
+    socket.on('close', () => resolve({ response, closedByServer, ...(error ? { error } : {}) }));
+    socket.write(Buffer.concat([Buffer.from(head, 'latin1'), Buffer.alloc(first, 'a')]));
+  });
+}
