@@ -1,7 +1,7 @@
 /**
  * The consumption loop: kafkajs eachBatch with manual offset resolution. Per partition batch: decode (poison goes
- * to the DLQ), one transaction for the valid events, then the DLQ, then the cache, and only then resolve and commit
- * the offsets. Transient faults pause the partition and retry the whole batch with backoff (every step is
+ * to the DLQ), a transaction for the valid events (shared with the other partitions' batches of the same fetch, see
+ * group-commit.ts), then the DLQ, then the cache, and only then resolve and commit the offsets. Transient faults pause the partition and retry the whole batch with backoff (every step is
  * idempotent), heartbeating so the group keeps the member; nothing is dead-lettered while a fault lasts.
  */
 import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
@@ -15,16 +15,22 @@ import type { DeadLetter, DeadLetterQueue } from './dead-letter';
 import { classifyError } from './error-classifier';
 import type { AlertPublisher } from './alert-publisher';
 import type { WorkerMetrics } from './metrics';
+import type { OffsetCommits } from './offset-commits';
 import type { IncomingEvent, ReadingWriter, WriteResult } from './reading-writer';
 
 export interface BatchHandlerDeps {
-  writer: ReadingWriter;
+  /** Writes a batch, possibly in one transaction with other partitions' batches (GroupCommit). */
+  batches: { write(events: IncomingEvent[]): Promise<WriteResult> };
+  /** Writes alone: one event at a time, to find the one the database refuses. */
+  writer: Pick<ReadingWriter, 'write'>;
   cache: CacheUpdater;
   dlq: DeadLetterQueue;
   publisher: AlertPublisher;
   metrics: WorkerMetrics;
   log: Logger;
   backoff: BackoffPolicy;
+  /** Commits a batch's offset once its rows are durable, in one request with the batches finishing at the same time. */
+  offsets: OffsetCommits;
   /** Aborted on shutdown: cuts a backoff sleep short. */
   signal: AbortSignal;
 }
@@ -69,6 +75,8 @@ export class BatchHandler {
     }
 
     const decodedAt = performance.now();
+    let oldestIngest: number | undefined;
+    for (const v of valid) if (v.ingestTimeMs !== undefined && !(v.ingestTimeMs >= (oldestIngest ?? Infinity))) oldestIngest = v.ingestTimeMs;
     const deadLettered = new Set<string>();
     let phases: { writeMs: number; cacheMs: number } | undefined;
     let attempt = 0;
@@ -117,13 +125,16 @@ export class BatchHandler {
     }
 
     resolveOffset(batch.lastOffset());
-    await commitOffsetsIfNecessary();
+    await this.deps.offsets.commitBatch(commitOffsetsIfNecessary, batch.topic, batch.partition, batch.lastOffset());
     metrics.batchDuration.observe((Date.now() - started) / 1000);
     // Where a batch's time goes, for tuning (LOG_LEVEL=debug); no ids or values.
     log.debug(
       {
         partition: batch.partition,
         size: batch.messages.length,
+        // From the API's ingest time of the batch's oldest event to this batch's start: the API, Kafka and the wait
+        // for a fetch (clocks of two processes: meaningful on one host, approximate across hosts).
+        waitMs: oldestIngest === undefined ? undefined : started - oldestIngest,
         decodeMs: Math.round(decodedAt - startedPerf),
         ...roundAll(phases),
         totalMs: Math.round(performance.now() - startedPerf),
@@ -141,13 +152,13 @@ export class BatchHandler {
     poison: DeadLetter[],
     deadLettered: Set<string>,
   ): Promise<{ writeMs: number; cacheMs: number }> {
-    const { writer, cache, dlq, publisher, metrics } = this.deps;
+    const { batches, writer, cache, dlq, publisher, metrics } = this.deps;
     const writeStart = performance.now();
     const letters = [...poison];
     const results: WriteResult[] = [];
     if (valid.length > 0) {
       try {
-        results.push(await writer.write(valid));
+        results.push(await batches.write(valid));
       } catch (err) {
         if (classifyError(err).class !== 'permanent') throw err;
         // Some event is unacceptable to the database (e.g. a \u0000 in jsonb): write one by one to find it, so

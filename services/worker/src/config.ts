@@ -10,8 +10,22 @@ export const workerSchema = z.object({
   HTTP_PORT: env.port(9464),
   /** Consumer group of the persistence workers; the operator reads its lag. */
   WORKER_GROUP_ID: z.string().min(1).default('floodgate-worker'),
-  /** How many partitions one process works on at once (each holds one database connection while it writes). */
-  WORKER_PARTITIONS_CONCURRENTLY: env.int(4, 1, 64),
+  /**
+   * How many partition batches kafkajs hands over at once. One fetch brings a batch per partition with data; at 12
+   * (the events topic's partition count) they are all handed over together and share transactions (group commit).
+   */
+  WORKER_PARTITIONS_CONCURRENTLY: env.int(12, 1, 64),
+  /**
+   * Members of the consumer group in one process. kafkajs fetches again only after a fetch's batches are handled;
+   * with 2, one member's fetch overlaps the other's database work (lower latency). Each member takes its own
+   * partitions, and the LagScaler caps replicas at the partition count assuming one member per replica: keep 1
+   * under the operator, or set its maxReplicas to partitions / members.
+   */
+  WORKER_CONSUMERS: env.int(1, 1, 16),
+  /** At most this many events per database transaction; batches beyond it wait for the next transaction. */
+  WORKER_TRANSACTION_MAX_EVENTS: env.int(10000, 1),
+  /** Database transactions one process runs at once (each holds a connection). */
+  WORKER_TRANSACTIONS_IN_FLIGHT: env.int(2, 1, 64),
   /** Upper bound on bytes fetched per partition per request; bounds a batch's size and memory. */
   WORKER_MAX_BYTES_PER_PARTITION: env.int(4 * 1024 * 1024, 1024),
   /** Upper bound on bytes per fetch across partitions: larger fetches mean larger batches (fewer commits) under lag. */

@@ -13,8 +13,14 @@ export function createWorkerMetrics(registry = new Registry()) {
     }),
     batchSize: new Histogram({
       name: 'floodgate_worker_batch_size',
-      help: 'Messages per Kafka batch handled in one database transaction.',
+      help: 'Messages per Kafka partition batch (batches of one fetch may share a transaction: floodgate_worker_batches_per_transaction).',
       buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
+      registers: [registry],
+    }),
+    batchesPerTransaction: new Histogram({
+      name: 'floodgate_worker_batches_per_transaction',
+      help: 'Partition batches written in one database transaction (group commit).',
+      buckets: [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64],
       registers: [registry],
     }),
     batchDuration: new Histogram({

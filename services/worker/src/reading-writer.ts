@@ -9,7 +9,6 @@ import type pg from 'pg';
 import { deviceStateColumns, deviceStateFromRow, type DeviceRow, type DeviceState } from '@floodgate/cache';
 import type { DeviceEvent } from '@floodgate/events';
 import type { AlertRule } from './alert-engine';
-import { compareEventOrder } from './alert-engine';
 import { applyAlerts, type AlertMessage } from './alert-store';
 import { copyRows, READINGS_COPY } from './readings-copy';
 
@@ -53,6 +52,31 @@ RETURNING ${deviceStateColumns}`;
 const READ_DEVICES = `
 SELECT ${deviceStateColumns} FROM devices WHERE device_id = ANY($1::text[])`;
 
+const eventKey = (e: IncomingEvent) => `${e.event.deviceId}\u0000${e.event.eventId}`;
+
+/** Each part's share of one transaction's outcome (see ReadingWriter.writeGroup). */
+function splitByPart(parts: IncomingEvent[][], newKeys: Set<string>, states: DeviceState[], alerts: AlertMessage[], committedAt: number): WriteResult[] {
+  const counted = new Set<string>();
+  const alertOwner = new Map<string, number>();
+  const results = parts.map((part, i) => {
+    const devices = new Set<string>();
+    let stored = 0;
+    for (const e of part) {
+      devices.add(e.event.deviceId);
+      if (!alertOwner.has(e.event.deviceId)) alertOwner.set(e.event.deviceId, i);
+      const key = eventKey(e);
+      if (newKeys.has(key) && !counted.has(key)) {
+        counted.add(key);
+        stored++;
+      }
+    }
+    return { devices, result: { stored, duplicates: part.length - stored, deviceStates: [] as DeviceState[], alerts: [] as AlertMessage[], committedAt } };
+  });
+  for (const state of states) for (const r of results) if (r.devices.has(state.deviceId)) r.result.deviceStates.push(state);
+  for (const alert of alerts) results[alertOwner.get(alert.deviceId) ?? 0]?.result.alerts.push(alert);
+  return results.map((r) => r.result);
+}
+
 /** PostgreSQL's unique_violation: COPY met a reading that is already stored. */
 const UNIQUE_VIOLATION = '23505';
 
@@ -69,12 +93,23 @@ export class ReadingWriter {
   ) {}
 
   async write(batch: IncomingEvent[]): Promise<WriteResult> {
-    // The same event twice in one batch (a producer retry) counts once; keep the first.
+    return (await this.writeGroup([batch]))[0]!;
+  }
+
+  /**
+   * Makes several batches (say the partition batches of one fetch) durable in ONE transaction, and returns each
+   * batch's own result: its stored and duplicate counts, and the states and alerts of its devices. A device's
+   * events come from one partition, so the parts normally share no device; if they do, every part with the device
+   * gets its state (the cache write is a compare-and-set) and the first one its alerts.
+   */
+  async writeGroup(parts: IncomingEvent[][]): Promise<WriteResult[]> {
+    // The same event twice (a producer retry) counts once; keep the first.
     const unique = new Map<string, IncomingEvent>();
-    for (const e of batch) {
-      const key = `${e.event.deviceId}\u0000${e.event.eventId}`;
-      if (!unique.has(key)) unique.set(key, e);
-    }
+    for (const part of parts)
+      for (const e of part) {
+        const key = eventKey(e);
+        if (!unique.has(key)) unique.set(key, e);
+      }
     const events = [...unique.values()];
     const rules = await this.rules();
     const client = await this.pool.connect();
@@ -83,17 +118,19 @@ export class ReadingWriter {
       await client.query('BEGIN');
       const newKeys = await this.storeReadings(client, events);
 
-      const newest = new Map<string, DeviceEvent>();
+      // Each device's newest event by (event time, event id), the time parsed once per event.
+      const newest = new Map<string, { event: DeviceEvent; at: number }>();
       for (const { event } of events) {
+        const at = Date.parse(event.ts);
         const seen = newest.get(event.deviceId);
-        if (!seen || compareEventOrder(event, seen) > 0) newest.set(event.deviceId, event);
+        if (!seen || at > seen.at || (at === seen.at && event.eventId > seen.event.eventId)) newest.set(event.deviceId, { event, at });
       }
-      const latest = [...newest.values()].sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : 0));
+      const latest = [...newest.values()].map((n) => n.event).sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : 0));
       const moved = await client.query<DeviceRow>(UPSERT_DEVICES, [
         JSON.stringify(latest.map((e) => ({ d: e.deviceId, e: e.eventId, t: e.ts, m: e.metrics, p: e.payload ?? null }))),
       ]);
 
-      const fresh = events.filter((e) => newKeys.has(`${e.event.deviceId}\u0000${e.event.eventId}`)).map((e) => e.event);
+      const fresh = events.filter((e) => newKeys.has(eventKey(e))).map((e) => e.event);
       const alerts = await applyAlerts(client, rules, fresh);
 
       const states = moved.rows;
@@ -105,13 +142,7 @@ export class ReadingWriter {
       await client.query('COMMIT');
       const committedAt = Date.now();
       this.hooks.afterCommit?.();
-      return {
-        stored: newKeys.size,
-        duplicates: batch.length - newKeys.size,
-        deviceStates: states.map(deviceStateFromRow),
-        alerts,
-        committedAt,
-      };
+      return splitByPart(parts, newKeys, states.map(deviceStateFromRow), alerts, committedAt);
     } catch (err) {
       // A connection that failed mid-transaction is destroyed rather than returned to the pool.
       await client.query('ROLLBACK').catch(() => undefined);
@@ -144,7 +175,7 @@ export class ReadingWriter {
         ]),
       );
       await client.query('RELEASE SAVEPOINT store_readings');
-      return new Set(events.map((e) => `${e.event.deviceId}\u0000${e.event.eventId}`));
+      return new Set(events.map(eventKey));
     } catch (err) {
       if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
       await client.query('ROLLBACK TO SAVEPOINT store_readings');

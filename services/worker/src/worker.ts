@@ -11,6 +11,8 @@ import { DeviceCache } from '@floodgate/cache';
 import { AlertPublisher } from './alert-publisher';
 import { AlertRuleSource } from './alert-store';
 import { BatchHandler } from './batch-consumer';
+import { GroupCommit } from './group-commit';
+import { OffsetCommits } from './offset-commits';
 import { CacheUpdater } from './cache-updater';
 import type { WorkerConfig } from './config';
 import { DeadLetterQueue } from './dead-letter';
@@ -28,8 +30,12 @@ export async function startWorker(cfg: WorkerConfig, log: Logger = createLogger(
   const topics = topicNames(cfg.KAFKA_TOPIC_PREFIX);
   const metrics = createWorkerMetrics();
   const kafka = new Kafka({ ...(kafkaConnection(cfg) as KafkaConfig), logLevel: logLevel.WARN, logCreator: kafkaLogCreator(log) });
-  // One connection per concurrently processed partition, plus the outbox drain and the rule refresh.
-  const pools = createPools({ ...cfg, DATABASE_POOL_MAX: Math.max(cfg.DATABASE_POOL_MAX, cfg.WORKER_PARTITIONS_CONCURRENTLY + 2) }, 'floodgate-worker');
+  // One connection per transaction in flight and per partition that writes alone (finding a refused event), plus the
+  // outbox drain and the rule refresh.
+  const pools = createPools(
+    { ...cfg, DATABASE_POOL_MAX: Math.max(cfg.DATABASE_POOL_MAX, cfg.WORKER_TRANSACTIONS_IN_FLIGHT + cfg.WORKER_PARTITIONS_CONCURRENTLY + 2) },
+    'floodgate-worker',
+  );
   // floodgate_alerts_open: a grouped count on scrape, at most one per 5 s, given up after 2 s.
   registerOpenAlertsGauge(metrics.registry, pools.primary, log);
   // maxRetriesPerRequest: a command fails fast while Redis is down, and the batch backs off (not the client).
@@ -37,15 +43,6 @@ export async function startWorker(cfg: WorkerConfig, log: Logger = createLogger(
   redis.on('error', () => undefined); // reconnects by itself; faults surface as failed commands, which are retried
 
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-  const consumer = kafka.consumer({
-    groupId: cfg.WORKER_GROUP_ID,
-    allowAutoTopicCreation: false,
-    maxBytesPerPartition: cfg.WORKER_MAX_BYTES_PER_PARTITION,
-    maxBytes: cfg.WORKER_MAX_BYTES,
-    sessionTimeout: cfg.WORKER_SESSION_TIMEOUT_MS,
-    heartbeatInterval: Math.min(3000, Math.floor(cfg.WORKER_SESSION_TIMEOUT_MS / 3)),
-  });
-
   let commits = 0;
   const rules = new AlertRuleSource(pools.primary, cfg.ALERT_RULES_REFRESH_MS);
   const writer = new ReadingWriter(pools.primary, () => rules.current(), {
@@ -65,44 +62,74 @@ export async function startWorker(cfg: WorkerConfig, log: Logger = createLogger(
   });
   const publisher = new AlertPublisher(pools.primary, producer, topics.alerts, metrics, log);
   const shutdown = new AbortController();
-  const handler = new BatchHandler({
-    writer,
-    cache: new CacheUpdater(new DeviceCache(redis, cfg.REDIS_KEY_PREFIX), cfg.CACHE_TTL_SECONDS * 1000, metrics),
-    dlq: new DeadLetterQueue(producer, topics.eventsDlq),
-    publisher,
-    metrics,
-    log,
-    backoff: { baseMs: cfg.WORKER_RETRY_BASE_MS, maxMs: cfg.WORKER_RETRY_MAX_MS },
-    signal: shutdown.signal,
+  const batches = new GroupCommit(writer, {
+    maxEvents: cfg.WORKER_TRANSACTION_MAX_EVENTS,
+    maxInFlight: cfg.WORKER_TRANSACTIONS_IN_FLIGHT,
+    onGroup: (n) => metrics.batchesPerTransaction.observe(n),
   });
+  const newHandler = () =>
+    new BatchHandler({
+      batches,
+      writer,
+      offsets: new OffsetCommits(), // one per consumer: a commit belongs to one group member
+      cache: new CacheUpdater(new DeviceCache(redis, cfg.REDIS_KEY_PREFIX), cfg.CACHE_TTL_SECONDS * 1000, metrics),
+      dlq: new DeadLetterQueue(producer, topics.eventsDlq),
+      publisher,
+      metrics,
+      log,
+      backoff: { baseMs: cfg.WORKER_RETRY_BASE_MS, maxMs: cfg.WORKER_RETRY_MAX_MS },
+      signal: shutdown.signal,
+    });
 
-  let joined = false;
+  // WORKER_CONSUMERS members of the group in this process. kafkajs fetches again only after a fetch's batches are
+  // handled, so one member leaves the database idle while it fetches and decodes; with two, one member's fetch
+  // overlaps the other's transactions (they share GroupCommit, the pool and the clients).
+  const consumers = Array.from({ length: cfg.WORKER_CONSUMERS }, () =>
+    kafka.consumer({
+      groupId: cfg.WORKER_GROUP_ID,
+      allowAutoTopicCreation: false,
+      maxBytesPerPartition: cfg.WORKER_MAX_BYTES_PER_PARTITION,
+      maxBytes: cfg.WORKER_MAX_BYTES,
+      sessionTimeout: cfg.WORKER_SESSION_TIMEOUT_MS,
+      heartbeatInterval: Math.min(3000, Math.floor(cfg.WORKER_SESSION_TIMEOUT_MS / 3)),
+    }),
+  );
+
+  const joined = new Set<number>();
   let stopping = false;
-  consumer.on(consumer.events.GROUP_JOIN, (e) => {
-    joined = true;
-    log.info({ memberId: e.payload.memberId, assigned: e.payload.memberAssignment }, 'joined the consumer group');
-  });
-  consumer.on(consumer.events.REBALANCING, () => log.info('consumer group rebalancing'));
-  consumer.on(consumer.events.CRASH, (e) => {
-    joined = false;
-    log.error({ err: e.payload.error.message, restart: e.payload.restart }, 'consumer crashed');
+  consumers.forEach((consumer, i) => {
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      joined.add(i);
+      log.info({ consumer: i, memberId: e.payload.memberId, assigned: e.payload.memberAssignment }, 'joined the consumer group');
+    });
+    consumer.on(consumer.events.REBALANCING, () => log.info({ consumer: i }, 'consumer group rebalancing'));
+    consumer.on(consumer.events.CRASH, (e) => {
+      joined.delete(i);
+      log.error({ consumer: i, err: e.payload.error.message, restart: e.payload.restart }, 'consumer crashed');
+    });
   });
 
   const ops = await startOpsServer({
     port: cfg.HTTP_PORT,
     registry: metrics.registry,
-    readiness: () => ({ ready: joined && !stopping, details: { joined, stopping } }),
+    readiness: () => {
+      const all = joined.size === consumers.length;
+      return { ready: all && !stopping, details: { joined: all, stopping } };
+    },
   });
 
   await producer.connect();
-  await consumer.connect();
-  await consumer.subscribe({ topic: topics.events, fromBeginning: true });
-  await consumer.run({
-    autoCommit: true,
-    eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: cfg.WORKER_PARTITIONS_CONCURRENTLY,
-    eachBatch: handler.eachBatch,
-  });
+  for (const consumer of consumers) {
+    await consumer.connect();
+    await consumer.subscribe({ topic: topics.events, fromBeginning: true });
+    await consumer.run({
+      // Offsets are committed by the handler (OffsetCommits), only after their rows are durable.
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: cfg.WORKER_PARTITIONS_CONCURRENTLY,
+      eachBatch: newHandler().eachBatch,
+    });
+  }
   publisher.start(cfg.ALERT_OUTBOX_INTERVAL_MS);
   void publisher.drain(); // transitions left by a previous process
   // Keep future reading partitions ready (the migration made the first ones; this runs daily while the worker lives).
@@ -124,7 +151,7 @@ export async function startWorker(cfg: WorkerConfig, log: Logger = createLogger(
       shutdown.abort();
       // disconnect() waits for the batch in flight (it finishes or is abandoned unresolved), commits the resolved
       // offsets and leaves the group, so the partitions move to another worker at once.
-      await consumer.disconnect().catch((err: Error) => log.warn({ err: err.message }, 'consumer disconnect failed'));
+      await Promise.all(consumers.map((c) => c.disconnect().catch((err: Error) => log.warn({ err: err.message }, 'consumer disconnect failed'))));
       await publisher.stop();
       await producer.disconnect().catch(() => undefined);
       await pools.end().catch(() => undefined);

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { DeviceEvent } from '@floodgate/events';
+import { GroupCommit } from '../../src/group-commit';
 import { ReadingWriter, type IncomingEvent } from '../../src/reading-writer';
 import { createTestDatabase, makeEvent, sql, type TestDatabase } from '../support/worker-fixture';
 
@@ -78,4 +79,38 @@ it('a reading the database cannot hold fails the whole batch and leaves nothing 
   await expect(writer.write(incoming([good, bad]))).rejects.toThrow(/unsupported Unicode escape sequence|\\u0000/);
   const rows = await sql(db.url, "select 1 from readings where device_id in ('dev-copy-bad', 'dev-copy-good')");
   expect(rows).toHaveLength(0);
+});
+
+describe('several partition batches in one transaction (group commit)', () => {
+  it('gives each batch its own counts and device states, a replayed part included', async () => {
+    const base = Date.parse('2026-11-22T06:00:00Z');
+    const a = Array.from({ length: 30 }, (_, i) => makeEvent(`dev-group-a${i % 3}`, new Date(base + i * 1000), { rain_mm_h: i }));
+    const b = Array.from({ length: 20 }, (_, i) => makeEvent(`dev-group-b${i % 2}`, new Date(base + i * 1000), { rain_mm_h: i }));
+    await writer.write(incoming(b.slice(0, 5))); // b's first 5 are a redelivery in the group below
+
+    const [ra, rb] = await writer.writeGroup([incoming(a), incoming(b)]);
+    expect({ stored: ra!.stored, duplicates: ra!.duplicates }).toEqual({ stored: 30, duplicates: 0 });
+    expect({ stored: rb!.stored, duplicates: rb!.duplicates }).toEqual({ stored: 15, duplicates: 5 });
+    expect(ra!.deviceStates.map((s) => s.deviceId).sort()).toEqual(['dev-group-a0', 'dev-group-a1', 'dev-group-a2']);
+    expect(rb!.deviceStates.map((s) => s.deviceId).sort()).toEqual(['dev-group-b0', 'dev-group-b1']);
+    // Each state is the device's newest event, as the database holds it.
+    expect(rb!.deviceStates.find((s) => s.deviceId === 'dev-group-b1')?.eventId).toBe(b[19]!.eventId);
+    expect(ra!.committedAt).toBe(rb!.committedAt);
+    const [count] = await sql<{ n: string }>(db.url, "select count(*) as n from readings where device_id like 'dev-group-%'");
+    expect(count).toEqual({ n: '50' });
+  });
+
+  it('through GroupCommit, a refused reading fails only its own batch; the batches sharing its transaction are stored', async () => {
+    const commit = new GroupCommit(writer, { maxEvents: 10_000, maxInFlight: 1 });
+    const good1 = [makeEvent('dev-group-good-1', '2026-11-22T07:00:00Z', { rain_mm_h: 1 })];
+    const bad = [{ ...makeEvent('dev-group-bad', '2026-11-22T07:00:01Z', { rain_mm_h: 1 }), payload: { text: 'nul \u0000 inside' } }];
+    const good2 = [makeEvent('dev-group-good-2', '2026-11-22T07:00:02Z', { rain_mm_h: 1 })];
+    const outcomes = await Promise.allSettled([commit.write(incoming(good1)), commit.write(incoming(bad)), commit.write(incoming(good2))]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const rows = await sql<{ device_id: string }>(
+      db.url,
+      "select device_id from readings where device_id like 'dev-group-good-%' or device_id = 'dev-group-bad' order by 1",
+    );
+    expect(rows.map((r) => r.device_id)).toEqual(['dev-group-good-1', 'dev-group-good-2']);
+  });
 });

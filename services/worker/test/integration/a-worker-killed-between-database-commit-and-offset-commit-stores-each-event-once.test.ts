@@ -13,7 +13,11 @@ describe('a worker killed between the database commit and the offset commit', ()
     await produceEvents(bed.producer, prefix, events);
 
     // The fault hook SIGKILLs the process right after its 3rd COMMIT, before the offsets of that batch are committed.
-    const crashing = spawnWorker(workerEnv(prefix, bed.db.url, { WORKER_CRASH_AFTER_DB_COMMITS: '3', WORKER_SESSION_TIMEOUT_MS: '6000' }));
+    // At most 300 events per transaction: the partitions' batches are not all in one (group commit), so the kill
+    // falls between transactions, with rows stored and offsets committed before it.
+    const crashing = spawnWorker(
+      workerEnv(prefix, bed.db.url, { WORKER_CRASH_AFTER_DB_COMMITS: '3', WORKER_SESSION_TIMEOUT_MS: '6000', WORKER_TRANSACTION_MAX_EVENTS: '300' }),
+    );
     await crashing.exited;
     expect(crashing.child.signalCode).toBe('SIGKILL');
     expect(crashing.output()).toMatch(/WORKER_CRASH_AFTER_DB_COMMITS reached/);

@@ -1,0 +1,93 @@
+/**
+ * Group commit: the partition batches kafkajs hands over at about the same time (one fetch brings a batch for
+ * each of up to 12 partitions) are written in one database transaction instead of one each. A transaction has a
+ * fixed cost (round trips, a WAL flush at COMMIT) that twelve small batches would pay twelve times, one wave of
+ * `WORKER_PARTITIONS_CONCURRENTLY` after another, while the last partition's events wait.
+ *
+ * Batches that arrive in the same turn of the event loop are gathered, up to `maxEvents` per transaction, with at
+ * most `maxInFlight` transactions at once; what arrives meanwhile forms the next group. Each caller gets its own
+ * batch's result. When a group of several batches fails, each batch is written again on its own, so a batch is
+ * only ever failed by its own events (a permanent error in one partition's batch never reaches another's) and a
+ * transient fault is seen by every batch, as before.
+ */
+import type { IncomingEvent, WriteResult } from './reading-writer';
+
+export interface GroupWriter {
+  writeGroup(parts: IncomingEvent[][]): Promise<WriteResult[]>;
+}
+
+export interface GroupCommitOptions {
+  /** Events per transaction; a single batch larger than this is still written whole. */
+  maxEvents: number;
+  /** Transactions at once (each holds a database connection). */
+  maxInFlight: number;
+  /** Called with the number of batches in each transaction (a metric). */
+  onGroup?: (batches: number) => void;
+}
+
+interface Waiting {
+  events: IncomingEvent[];
+  resolve: (result: WriteResult) => void;
+  reject: (err: unknown) => void;
+}
+
+export class GroupCommit {
+  private readonly waiting: Waiting[] = [];
+  private inFlight = 0;
+  private scheduled = false;
+
+  constructor(
+    private readonly writer: GroupWriter,
+    private readonly opts: GroupCommitOptions,
+  ) {}
+
+  /** Resolves once `events` are committed (in a transaction that may hold other batches too). */
+  write(events: IncomingEvent[]): Promise<WriteResult> {
+    return new Promise<WriteResult>((resolve, reject) => {
+      this.waiting.push({ events, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        // The other batches of the same fetch are handed over in this turn of the event loop: let them join.
+        setImmediate(() => {
+          this.scheduled = false;
+          this.pump();
+        });
+      }
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.opts.maxInFlight && this.waiting.length > 0) {
+      const group: Waiting[] = [this.waiting.shift()!];
+      let events = group[0]!.events.length;
+      while (this.waiting.length > 0 && events + this.waiting[0]!.events.length <= this.opts.maxEvents) {
+        const next = this.waiting.shift()!;
+        events += next.events.length;
+        group.push(next);
+      }
+      this.inFlight++;
+      void this.commit(group).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  private async commit(group: Waiting[]): Promise<void> {
+    this.opts.onGroup?.(group.length);
+    try {
+      const results = await this.writer.writeGroup(group.map((w) => w.events));
+      group.forEach((w, i) => w.resolve(results[i]!));
+    } catch (err) {
+      if (group.length === 1) return group[0]!.reject(err);
+      // Each batch again on its own: only the batch that holds the cause fails.
+      for (const w of group) {
+        this.opts.onGroup?.(1);
+        await this.writer.writeGroup([w.events]).then(
+          (results) => w.resolve(results[0]!),
+          (e: unknown) => w.reject(e),
+        );
+      }
+    }
+  }
+}
