@@ -11,7 +11,7 @@ ROOT=$PWD
 NODE_BIN=$(scripts/bootstrap.sh)
 TOOLS_BIN=$(scripts/go-tools.sh etcd kube-apiserver) # the autoscaling scenario runs a kube-apiserver
 export PATH="$NODE_BIN:$TOOLS_BIN:$ROOT/node_modules/.bin:$PATH"
-export NODE_OPTIONS="--disable-warning=TimeoutNegativeWarning"
+export NODE_OPTIONS="--disable-warning=TimeoutNegativeWarning ${EXTRA_NODE_OPTIONS:-}"
 export FLOODGATE_STATE_DIR="$ROOT/.floodgate/bench-stack"
 # The harness stops the stack itself, also on failure and Ctrl-C; this is the safety net if it is killed outright.
 trap 'tsx packages/devstack/src/cli.ts down >/dev/null 2>&1 || true' EXIT

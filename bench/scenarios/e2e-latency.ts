@@ -1,10 +1,15 @@
 /**
- * End-to-end latency at fixed rates of a quarter and half the sustainable drain rate (BENCH_E2E_FRACTIONS): HTTP
- * POST -> 202 -> row committed -> cache updated, for a probe event in every request (its Redis entry is polled). The reference is the
- * drain rate measured in this run — by `worker-drain` when it ran before in the same harness, else by a shorter drain
- * here (issue #4: p99 <= 250 ms at half the rate).
+ * End-to-end latency (HTTP POST -> 202 -> row committed -> cache updated, for a probe event in every request, its
+ * Redis entry polled) at fixed rates below two sustainable rates, both measured in this run (issue #4: p99 <= 250 ms
+ * at half the sustainable rate):
+ * - the pipeline's: the API and the worker running together on this machine, pushed as hard as they go, counted
+ *   from the first request to the last row committed (BENCH_E2E_FRACTIONS of it, default a quarter and a half);
+ * - the worker's drain rate alone (from `worker-drain` when it ran before in the same harness, else a shorter drain
+ *   here), at one half. On 2 cores the API and the worker share the CPUs, so this rate is above what the pipeline
+ *   sustains and the level shows a saturated machine; it is reported, and judged, all the same.
  */
 import Redis from 'ioredis';
+import pg from 'pg';
 import { deviceKey } from '@floodgate/cache';
 import { latencySummary } from '../harness/load';
 import { withResources } from '../harness/resources';
@@ -19,6 +24,8 @@ const fractions = (process.env.BENCH_E2E_FRACTIONS || '0.25,0.5')
   .map(Number)
   .sort((a, b) => a - b);
 const probeTimeoutMs = 30_000;
+/** Closed-loop clients pushing 1,000-event requests while the pipeline's sustainable rate is measured. */
+const pushClients = 4;
 // Polling the probes costs Redis and CPU the measured pipeline shares (2 cores): every 5 ms is resolution enough for a 250 ms target.
 const pollMs = 5;
 
@@ -90,9 +97,9 @@ const scenario: Scenario = {
        * One fixed-rate level: every `tickMs`, the tick's events in requests of at most 1,000 (the API's batch limit),
        * the first event of each request a probe on a device of its own, polled in Redis.
        */
-      const level = async (fraction: number) => {
+      const level = async (fraction: number, of: { eventsPerSec: number; name: string }) => {
         await checkpoint(ctx.stack); // what earlier scenarios and levels wrote is flushed before, not during, this level
-        const rate = Math.max(1, Math.round(reference.eventsPerSec * fraction));
+        const rate = Math.max(1, Math.round(of.eventsPerSec * fraction));
         const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
         const requestsPerTick = Math.ceil(perTick / 1000);
         const perRequest = Math.ceil(perTick / requestsPerTick);
@@ -137,7 +144,7 @@ const scenario: Scenario = {
           for (let q = 0; q < requestsPerTick; q++) {
             const events = Array.from({ length: perRequest }, (_, k) => ({
               eventId: eventId(),
-              deviceId: k === 0 ? `probe-${id}-${fraction}-${tick}-${q}` : `lat-${(tick * perTick + q * perRequest + k) % 10_000}`,
+              deviceId: k === 0 ? `probe-${id}-${of.name.split(' ')[0]}-${fraction}-${tick}-${q}` : `lat-${(tick * perTick + q * perRequest + k) % 10_000}`,
               ts: new Date().toISOString(),
               metrics: { rain_mm_h: 1 },
             }));
@@ -166,7 +173,7 @@ const scenario: Scenario = {
         if (visibleMs.length === 0)
           throw new Error(`no probe reached the cache at ${fraction * 100} % (${failures} failed requests, ${lostProbes} probes lost)`);
         const sentRate = Math.round(sentEvents / sendSeconds);
-        const name = `${fraction * 100} % of drain`;
+        const name = `${fraction * 100} % of ${of.name}`;
         const rows: ResultRow[] = [
           {
             label: `HTTP 202 at ${name}`,
@@ -199,12 +206,67 @@ const scenario: Scenario = {
         };
       };
 
-      // The lower rates first, so a backlog a higher one may leave cannot skew them.
-      const results: Array<Awaited<ReturnType<typeof level>> & { fraction: number }> = [];
-      for (const fraction of fractions) results.push({ fraction, ...(await level(fraction)) });
+      /**
+       * The pipeline's sustainable rate: `pushClients` clients send 1,000-event requests back to back for `seconds`;
+       * the rate is the events accepted over the time from the first request to the last of them committed (rows
+       * counted in the worker's database), so a backlog the worker drains after the push counts against it.
+       */
+      const pipelineRate = async () => {
+        await checkpoint(ctx.stack);
+        const db = new pg.Client({ connectionString: bed.databaseUrl });
+        await db.connect();
+        res.defer(() => db.end());
+        const rows = async () => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM readings')).rows[0]!.n);
+        const before = await rows();
+        let accepted = 0;
+        let refused = 0;
+        const started = performance.now();
+        await Promise.all(
+          Array.from({ length: pushClients }, async () => {
+            while (performance.now() - started < seconds * 1000) {
+              const events = Array.from({ length: 1000 }, (_, k) => ({
+                eventId: eventId(),
+                deviceId: `lat-${(n + k) % 10_000}`,
+                ts: new Date().toISOString(),
+                metrics: { rain_mm_h: 1 },
+              }));
+              const r = await fetch(`${api.url}/v1/events`, { method: 'POST', headers, body: JSON.stringify({ events }) }).catch(() => undefined);
+              await r?.arrayBuffer();
+              if (r?.status === 202) accepted += events.length;
+              else refused += 1; // a 503 is backpressure: the push goes on
+            }
+          }),
+        );
+        const pushSeconds = (performance.now() - started) / 1000;
+        for (const until = Date.now() + 300_000; (await rows()) < before + accepted; await sleep(50))
+          if (Date.now() > until) throw new Error(`the worker had not stored the ${accepted} pushed events 300 s after the push`);
+        const untilCommitted = (performance.now() - started) / 1000;
+        const eventsPerSec = Math.round(accepted / untilCommitted);
+        ctx.log(
+          `pipeline: ${accepted} events accepted in ${pushSeconds.toFixed(1)} s (${refused} refused), all committed after ${untilCommitted.toFixed(1)} s: ${eventsPerSec} events/s`,
+        );
+        return { eventsPerSec, accepted, refused, acceptRate: Math.round(accepted / pushSeconds), seconds: untilCommitted };
+      };
+      const pipeline = await pipelineRate();
+      notes.push(
+        `pipeline: ${pushClients} clients pushed 1,000-event requests for ${seconds} s: ${pipeline.accepted} events accepted (${pipeline.acceptRate} events/s at the API, ${pipeline.refused} requests refused with 503), the last committed ${pipeline.seconds.toFixed(1)} s after the first request.`,
+      );
+
+      // The lower rates first, so a backlog a higher one may leave cannot skew them; the worker-alone level last.
+      const ofPipeline = { eventsPerSec: pipeline.eventsPerSec, name: 'pipeline rate' };
+      const ofDrain = { eventsPerSec: reference.eventsPerSec, name: 'drain rate' };
+      const plan = [...fractions.map((fraction) => ({ fraction, of: ofPipeline })), { fraction: 0.5, of: ofDrain }];
+      const results: Array<Awaited<ReturnType<typeof level>> & { fraction: number; of: typeof ofPipeline }> = [];
+      for (const { fraction, of } of plan) results.push({ fraction, of, ...(await level(fraction, of)) });
       const rows: ResultRow[] = [
         {
-          label: 'sustainable drain rate',
+          label: 'pipeline sustainable rate, API + worker (ceiling)',
+          ceiling: true,
+          throughput: { value: pipeline.eventsPerSec, unit: 'events/s' },
+          extra: { 'measured by': 'e2e-latency' },
+        },
+        {
+          label: 'worker drain rate alone',
           ceiling: true,
           throughput: { value: reference.eventsPerSec, unit: 'events/s' },
           extra: { 'measured by': reference.by },
@@ -213,11 +275,10 @@ const scenario: Scenario = {
       ];
       const ratios: Ratio[] = results.map((r) =>
         r.fraction === 0.5
-          ? { name: '202 -> cache p99 at half the drain rate', value: r.visibleP99, target: 250, comparison: '<=', unit: 'ms' }
-          : { name: `202 -> cache p99 at ${r.fraction * 100} % of the drain rate`, value: r.visibleP99, comparison: '<=', unit: 'ms' },
+          ? { name: `202 -> cache p99 at half the ${r.of.name}`, value: r.visibleP99, target: 250, comparison: '<=', unit: 'ms' }
+          : { name: `202 -> cache p99 at ${r.fraction * 100} % of the ${r.of.name}`, value: r.visibleP99, comparison: '<=', unit: 'ms' },
       );
-      const top = results.at(-1)!;
-      ratios.push({ name: `sent rate / sustainable drain rate (${top.fraction * 100} % level)`, value: top.sentRate / reference.eventsPerSec });
+      ratios.push({ name: 'pipeline sustainable rate / worker drain rate alone', value: pipeline.eventsPerSec / reference.eventsPerSec });
       return {
         scenario: 'e2e-latency',
         description: scenario.description,
@@ -226,7 +287,7 @@ const scenario: Scenario = {
         series: results.flatMap((r) => r.series),
         notes: [
           ...notes,
-          `fixed rates of ${fractions.map((f) => `${f * 100} %`).join(', ')} of the drain rate (BENCH_E2E_FRACTIONS), ${seconds} s each, lowest first; the issue's target applies to 50 %; every ${tickMs} ms the tick's events in requests of at most 1,000, the first event of each request a probe on a device of its own, polled in Redis every ~${pollMs} ms (the resolution); a probe not visible within ${probeTimeoutMs / 1000} s counts as an error.`,
+          `fixed rates of ${fractions.map((f) => `${f * 100} %`).join(', ')} of the pipeline rate (BENCH_E2E_FRACTIONS), then 50 % of the worker's drain rate alone, ${seconds} s each; the issue's target (p99 <= 250 ms at half the sustainable rate) is judged at both halves; every ${tickMs} ms the tick's events in requests of at most 1,000, the first event of each request a probe on a device of its own, polled in Redis every ~${pollMs} ms (the resolution); a probe not visible within ${probeTimeoutMs / 1000} s counts as an error.`,
           'one API process and one worker process on their own topics, database and cache prefix; the row is committed before the worker writes the cache, so a visible probe is also a stored row. A CHECKPOINT on the primary precedes each level.',
         ],
       };
