@@ -55,22 +55,28 @@ SELECT ${deviceStateColumns} FROM devices WHERE device_id = ANY($1::text[])`;
 const eventKey = (e: IncomingEvent) => `${e.event.deviceId}\u0000${e.event.eventId}`;
 
 /** Each part's share of one transaction's outcome (see ReadingWriter.writeGroup). */
-function splitByPart(parts: IncomingEvent[][], newKeys: Set<string>, states: DeviceState[], alerts: AlertMessage[], committedAt: number): WriteResult[] {
-  const counted = new Set<string>();
+function splitByPart(
+  parts: IncomingEvent[][],
+  owner: number[],
+  isNew: (j: number) => boolean,
+  states: DeviceState[],
+  alerts: AlertMessage[],
+  committedAt: number,
+): WriteResult[] {
+  // stored: the unique events (owner = the part each was first seen in) that were new.
+  const stored = parts.map(() => 0);
+  owner.forEach((part, j) => {
+    if (isNew(j)) stored[part]!++;
+  });
   const alertOwner = new Map<string, number>();
   const results = parts.map((part, i) => {
     const devices = new Set<string>();
-    let stored = 0;
     for (const e of part) {
       devices.add(e.event.deviceId);
       if (!alertOwner.has(e.event.deviceId)) alertOwner.set(e.event.deviceId, i);
-      const key = eventKey(e);
-      if (newKeys.has(key) && !counted.has(key)) {
-        counted.add(key);
-        stored++;
-      }
     }
-    return { devices, result: { stored, duplicates: part.length - stored, deviceStates: [] as DeviceState[], alerts: [] as AlertMessage[], committedAt } };
+    const result: WriteResult = { stored: stored[i]!, duplicates: part.length - stored[i]!, deviceStates: [], alerts: [], committedAt };
+    return { devices, result };
   });
   for (const state of states) for (const r of results) if (r.devices.has(state.deviceId)) r.result.deviceStates.push(state);
   for (const alert of alerts) results[alertOwner.get(alert.deviceId) ?? 0]?.result.alerts.push(alert);
@@ -103,14 +109,21 @@ export class ReadingWriter {
    * gets its state (the cache write is a compare-and-set) and the first one its alerts.
    */
   async writeGroup(parts: IncomingEvent[][]): Promise<WriteResult[]> {
-    // The same event twice (a producer retry) counts once; keep the first.
-    const unique = new Map<string, IncomingEvent>();
-    for (const part of parts)
+    // The same event twice (a producer retry) counts once; keep the first, and which part it came in.
+    const seen = new Set<string>();
+    const events: IncomingEvent[] = [];
+    const keys: string[] = [];
+    const owner: number[] = [];
+    parts.forEach((part, i) => {
       for (const e of part) {
         const key = eventKey(e);
-        if (!unique.has(key)) unique.set(key, e);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        events.push(e);
+        keys.push(key);
+        owner.push(i);
       }
-    const events = [...unique.values()];
+    });
     const rules = await this.rules();
     const client = await this.pool.connect();
     let released = false;
@@ -130,7 +143,8 @@ export class ReadingWriter {
         JSON.stringify(latest.map((e) => ({ d: e.deviceId, e: e.eventId, t: e.ts, m: e.metrics, p: e.payload ?? null }))),
       ]);
 
-      const fresh = events.filter((e) => newKeys.has(eventKey(e))).map((e) => e.event);
+      const isNew = (j: number) => newKeys === 'all' || newKeys.has(keys[j]!);
+      const fresh = newKeys === 'all' ? events.map((e) => e.event) : events.filter((_, j) => isNew(j)).map((e) => e.event);
       const alerts = await applyAlerts(client, rules, fresh);
 
       const states = moved.rows;
@@ -142,7 +156,7 @@ export class ReadingWriter {
       await client.query('COMMIT');
       const committedAt = Date.now();
       this.hooks.afterCommit?.();
-      return splitByPart(parts, newKeys, states.map(deviceStateFromRow), alerts, committedAt);
+      return splitByPart(parts, owner, isNew, states.map(deviceStateFromRow), alerts, committedAt);
     } catch (err) {
       // A connection that failed mid-transaction is destroyed rather than returned to the pool.
       await client.query('ROLLBACK').catch(() => undefined);
@@ -155,11 +169,11 @@ export class ReadingWriter {
   }
 
   /**
-   * Stores the readings and returns the keys (device id, event id) of those that were not stored before. COPY in a
+   * Stores the readings and returns the keys (device id, event id) of those that were not stored before, or 'all'. COPY in a
    * savepoint first: when it succeeds, every reading was new. A unique violation means part of the batch is a
    * redelivery; the savepoint is rolled back and the deduplicating INSERT tells which readings are new.
    */
-  private async storeReadings(client: pg.PoolClient, events: IncomingEvent[]): Promise<Set<string>> {
+  private async storeReadings(client: pg.PoolClient, events: IncomingEvent[]): Promise<Set<string> | 'all'> {
     await client.query('SAVEPOINT store_readings');
     try {
       await copyRows(
@@ -175,7 +189,7 @@ export class ReadingWriter {
         ]),
       );
       await client.query('RELEASE SAVEPOINT store_readings');
-      return new Set(events.map(eventKey));
+      return 'all';
     } catch (err) {
       if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
       await client.query('ROLLBACK TO SAVEPOINT store_readings');
