@@ -260,7 +260,7 @@ const scenario: Scenario = {
       for (const { fraction, of } of plan) results.push({ fraction, of, ...(await level(fraction, of)) });
       const rows: ResultRow[] = [
         {
-          label: 'pipeline sustainable rate, API + worker (ceiling)',
+          label: 'pipeline sustainable rate, API + worker',
           ceiling: true,
           throughput: { value: pipeline.eventsPerSec, unit: 'events/s' },
           extra: { 'measured by': 'e2e-latency' },
