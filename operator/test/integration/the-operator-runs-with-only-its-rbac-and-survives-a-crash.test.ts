@@ -152,8 +152,18 @@ test('with only its Role, the operator reads Kafka over SASL_SSL from Secrets, s
   expect(ready).toMatchObject({ status: 'True', reason: 'Reconciled' });
 
   expect((await get('/readyz')).status).toBe(200);
-  const metrics = (await get('/metrics')).text;
-  expect(metrics).toMatch(new RegExp(`floodgate_operator_lag_messages\\{namespace="${namespace}",lagscaler="worker"\\} 6000`));
+  // A reconcile may have measured while the backlog was still being produced (polling every second): wait for the
+  // one that saw all of it.
+  const lagGauge = new RegExp(`floodgate_operator_lag_messages\\{namespace="${namespace}",lagscaler="worker"\\} 6000`);
+  const metrics = await eventually(
+    'the lag gauge at 6000',
+    async () => {
+      const text = (await get('/metrics')).text;
+      return lagGauge.test(text) ? text : undefined;
+    },
+    10_000,
+  );
+  expect(metrics).toMatch(lagGauge);
   expect(metrics).toMatch(/floodgate_operator_leader 1/);
   expect(metrics).not.toMatch(/code="403"/);
   expect(metrics).toMatch(/floodgate_operator_reconcile_duration_seconds_count \d+/);
