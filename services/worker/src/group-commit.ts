@@ -8,8 +8,11 @@
  * most `maxInFlight` transactions at once; what arrives meanwhile forms the next group. Each caller gets its own
  * batch's result. When a group of several batches fails, each batch is written again on its own, so a batch is
  * only ever failed by its own events (a permanent error in one partition's batch never reaches another's) and a
- * transient fault is seen by every batch, as before.
+ * transient fault is seen by every batch, as before. Tracing: the transaction joins the first batch's trace and the
+ * other batches' spans link to it (shared-work-context.ts).
  */
+// The helper only, not the package index: the SDK is loaded by the register preload when tracing is on.
+import { activeContext, withSharedWork } from '@floodgate/telemetry/src/shared-work-context';
 import type { IncomingEvent, WriteResult } from './reading-writer';
 
 export interface GroupWriter {
@@ -27,6 +30,8 @@ export interface GroupCommitOptions {
 
 interface Waiting {
   events: IncomingEvent[];
+  /** The batch's trace context: the transaction joins the first batch's trace and the others link to it. */
+  ctx: ReturnType<typeof activeContext>;
   resolve: (result: WriteResult) => void;
   reject: (err: unknown) => void;
 }
@@ -44,7 +49,7 @@ export class GroupCommit {
   /** Resolves once `events` are committed (in a transaction that may hold other batches too). */
   write(events: IncomingEvent[]): Promise<WriteResult> {
     return new Promise<WriteResult>((resolve, reject) => {
-      this.waiting.push({ events, resolve, reject });
+      this.waiting.push({ events, ctx: activeContext(), resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         // The other batches of the same fetch are handed over in this turn of the event loop: let them join.
@@ -76,14 +81,17 @@ export class GroupCommit {
   private async commit(group: Waiting[]): Promise<void> {
     this.opts.onGroup?.(group.length);
     try {
-      const results = await this.writer.writeGroup(group.map((w) => w.events));
+      const results = await withSharedWork(
+        group.map((w) => w.ctx),
+        () => this.writer.writeGroup(group.map((w) => w.events)),
+      );
       group.forEach((w, i) => w.resolve(results[i]!));
     } catch (err) {
       if (group.length === 1) return group[0]!.reject(err);
       // Each batch again on its own: only the batch that holds the cause fails.
       for (const w of group) {
         this.opts.onGroup?.(1);
-        await this.writer.writeGroup([w.events]).then(
+        await withSharedWork([w.ctx], () => this.writer.writeGroup([w.events])).then(
           (results) => w.resolve(results[0]!),
           (e: unknown) => w.reject(e),
         );

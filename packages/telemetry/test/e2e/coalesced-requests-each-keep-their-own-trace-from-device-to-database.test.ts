@@ -238,25 +238,41 @@ describe('requests coalesced into one Kafka send', () => {
     }
   });
 
-  it('each continue into the worker: consume under their own send, then the PostgreSQL insert and the Redis write under the consume', async () => {
-    const complete = (t: JaegerTrace) =>
-      t.spans.some((x) => serviceOf(t, x) === 'floodgate-worker' && kind(x) === 'consumer') &&
-      t.spans.some((x) => serviceOf(t, x) === 'floodgate-worker' && isDb(x, 'postgresql')) &&
-      t.spans.some((x) => serviceOf(t, x) === 'floodgate-worker' && isDb(x, 'redis'));
-    const traces = await waitForTraces(sent, complete, 60000);
-    for (const s of sent) {
-      const t = traces.get(s.traceId)!;
+  it('each continue into the worker: consume under their own send, the Redis write under it, and the shared transaction under one consume and linked from the others', async () => {
+    // The requests' events are on distinct partitions: one worker batch each, handed over together and written in one
+    // transaction (group commit). A span has one parent, so the transaction's spans are in one trace, under that
+    // trace's consume span; every other batch's consume span links to it. (A fetch that split them would make two
+    // transactions: then each holder is checked the same way.)
+    const consumeOf = (t: JaegerTrace) => {
       const sends = new Set(apiProduces(t).map((p) => p.spanID));
-      const consume = t.spans.find((x) => serviceOf(t, x) === 'floodgate-worker' && kind(x) === 'consumer' && sends.has(parentOf(x) ?? ''));
-      expect(consume).toBeDefined();
-      const insert = t.spans.find(
+      return t.spans.find((x) => serviceOf(t, x) === 'floodgate-worker' && kind(x) === 'consumer' && sends.has(parentOf(x) ?? ''));
+    };
+    const insertOf = (t: JaegerTrace) =>
+      t.spans.find(
         (x) =>
           serviceOf(t, x) === 'floodgate-worker' && isDb(x, 'postgresql') && /INSERT|COPY/i.test(String(tag(x, 'db.statement') ?? tag(x, 'db.query.text'))),
       );
-      expect(insert).toBeDefined();
-      expect(ancestors(t, insert!)).toContain(consume);
+    const complete = (t: JaegerTrace) => consumeOf(t) !== undefined && t.spans.some((x) => serviceOf(t, x) === 'floodgate-worker' && isDb(x, 'redis'));
+    const traces = await waitForTraces(sent, complete, 60000);
+    const holders = new Map<string, JaegerSpan>(); // the consume span a transaction ran under, by span id
+    for (const s of sent) {
+      const t = traces.get(s.traceId)!;
+      const consume = consumeOf(t)!;
       const cache = t.spans.find((x) => serviceOf(t, x) === 'floodgate-worker' && isDb(x, 'redis'));
       expect(ancestors(t, cache!)).toContain(consume);
+      const insert = insertOf(t);
+      if (insert) {
+        expect(ancestors(t, insert)).toContain(consume);
+        holders.set(consume.spanID, consume);
+      }
+    }
+    expect(holders.size).toBeGreaterThanOrEqual(1);
+    for (const s of sent) {
+      const t = traces.get(s.traceId)!;
+      const consume = consumeOf(t)!;
+      if (holders.has(consume.spanID)) continue;
+      const linked = (consume.references ?? []).filter((r) => r.refType === 'FOLLOWS_FROM' && holders.has(r.spanID));
+      expect({ trace: s.traceId, linkedToATransaction: linked.length > 0 }).toEqual({ trace: s.traceId, linkedToATransaction: true });
     }
   }, 120000);
 
