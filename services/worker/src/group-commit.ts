@@ -6,9 +6,10 @@
  *
  * Batches that arrive in the same turn of the event loop are gathered, up to `maxEvents` per transaction, with at
  * most `maxInFlight` transactions at once; what arrives meanwhile forms the next group. Each caller gets its own
- * batch's result. When a group of several batches fails, each batch is written again on its own, so a batch is
- * only ever failed by its own events (a permanent error in one partition's batch never reaches another's) and a
- * transient fault is seen by every batch, as before. Tracing: the transaction joins the first batch's trace and the
+ * batch's result. When a group of several batches fails with a permanent error (`isPermanent`), each batch is
+ * written again on its own, so a batch is only ever failed by its own events: a poison event in one partition's
+ * batch never reaches another's. A transient fault (the database down or hung) fails every batch of the group at
+ * once, without a retry per batch that would pay the same timeout again; the callers back off and retry. Tracing: the transaction joins the first batch's trace and the
  * other batches' spans link to it (shared-work-context.ts).
  */
 // The helper only, not the package index: the SDK is loaded by the register preload when tracing is on.
@@ -26,6 +27,8 @@ export interface GroupCommitOptions {
   maxInFlight: number;
   /** Called with the number of batches in each transaction (a metric). */
   onGroup?: (batches: number) => void;
+  /** Whether an error is caused by the events themselves, so that a failed group is split to find their batch. */
+  isPermanent: (err: unknown) => boolean;
 }
 
 interface Waiting {
@@ -87,7 +90,10 @@ export class GroupCommit {
       );
       group.forEach((w, i) => w.resolve(results[i]!));
     } catch (err) {
-      if (group.length === 1) return group[0]!.reject(err);
+      if (group.length === 1 || !this.opts.isPermanent(err)) {
+        for (const w of group) w.reject(err);
+        return;
+      }
       // Each batch again on its own: only the batch that holds the cause fails.
       for (const w of group) {
         this.opts.onGroup?.(1);

@@ -11,6 +11,7 @@ import { DeviceCache } from '@floodgate/cache';
 import { AlertPublisher } from './alert-publisher';
 import { AlertRuleSource } from './alert-store';
 import { BatchHandler } from './batch-consumer';
+import { classifyError } from './error-classifier';
 import { GroupCommit } from './group-commit';
 import { OffsetCommits } from './offset-commits';
 import { CacheUpdater } from './cache-updater';
@@ -66,6 +67,7 @@ export async function startWorker(cfg: WorkerConfig, log: Logger = createLogger(
     maxEvents: cfg.WORKER_TRANSACTION_MAX_EVENTS,
     maxInFlight: cfg.WORKER_TRANSACTIONS_IN_FLIGHT,
     onGroup: (n) => metrics.batchesPerTransaction.observe(n),
+    isPermanent: (err) => classifyError(err).class === 'permanent',
   });
   const newHandler = () =>
     new BatchHandler({

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { DeviceEvent } from '@floodgate/events';
+import { classifyError } from '../../src/error-classifier';
 import { GroupCommit } from '../../src/group-commit';
 import { ReadingWriter, type IncomingEvent } from '../../src/reading-writer';
 import { createTestDatabase, makeEvent, sql, type TestDatabase } from '../support/worker-fixture';
@@ -101,7 +102,7 @@ describe('several partition batches in one transaction (group commit)', () => {
   });
 
   it('through GroupCommit, a refused reading fails only its own batch; the batches sharing its transaction are stored', async () => {
-    const commit = new GroupCommit(writer, { maxEvents: 10_000, maxInFlight: 1 });
+    const commit = new GroupCommit(writer, { maxEvents: 10_000, maxInFlight: 1, isPermanent: (err) => classifyError(err).class === 'permanent' });
     const good1 = [makeEvent('dev-group-good-1', '2026-11-22T07:00:00Z', { rain_mm_h: 1 })];
     const bad = [{ ...makeEvent('dev-group-bad', '2026-11-22T07:00:01Z', { rain_mm_h: 1 }), payload: { text: 'nul \u0000 inside' } }];
     const good2 = [makeEvent('dev-group-good-2', '2026-11-22T07:00:02Z', { rain_mm_h: 1 })];
