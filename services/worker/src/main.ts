@@ -21,12 +21,14 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
 
-  const running = sub === 'notify' ? await startNotifier(loadNotifierConfig(), log) : await startWorker(loadWorkerConfig(), log);
+  // The handlers go in before start-up: joining the group can take a rebalance (seconds), and a SIGTERM meanwhile
+  // must still stop the process cleanly (once started), not kill it with Node's default action.
   let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (++signals > 1) process.exit(1); // a second signal: stop waiting
+  let requested: NodeJS.Signals | undefined;
+  const started: { running?: { stop(): Promise<void> } } = {};
+  const stop = (signal: NodeJS.Signals) => {
     log.info({ signal }, 'shutting down');
-    running.stop().then(
+    started.running!.stop().then(
       () => process.exit(0),
       (err: Error) => {
         log.error({ err: err.message }, 'shutdown failed');
@@ -34,8 +36,16 @@ async function main(argv: string[]): Promise<void> {
       },
     );
   };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (++signals > 1) process.exit(1); // a second signal: stop waiting
+    if (started.running) stop(signal);
+    else requested = signal; // still starting: stop as soon as it has started
+  };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  log.info({ subcommand: sub }, 'starting');
+  started.running = sub === 'notify' ? await startNotifier(loadNotifierConfig(), log) : await startWorker(loadWorkerConfig(), log);
+  if (requested) stop(requested);
 }
 
 main(process.argv.slice(2)).catch((err: Error) => {
