@@ -9,7 +9,8 @@
  * - replicas are computed from the whole lag and clamped at the partition count afterwards, so
  *   there is no dead zone below the cap (KEDA clips the metric at partitions x threshold, which
  *   with the 10 % tolerance leaves the HPA stuck at 63 of 64: kedacore/keda#2908, #4791);
- * - scale to zero and back around `activationLag`;
+ * - scale to zero and back around `activationLag` (to zero only 10 % below it, so a lag at the threshold does not
+ *   flap);
  * - optional rate-aware sizing (`drainTargetSeconds`).
  */
 
@@ -30,6 +31,8 @@ export interface ScalerSpec {
   maxReplicas: number;
   lagPerReplica: number;
   activationLag: number;
+  /** Group members each replica runs (the worker's WORKER_CONSUMERS); 1 when absent. */
+  consumersPerReplica?: number;
   drainTargetSeconds?: number;
   scaleUp: ScalingRules;
   scaleDown: ScalingRules;
@@ -95,8 +98,13 @@ export interface Decision {
   desiredReplicas: number;
   /** The recommendation after clamping, before stabilization and step limits. */
   recommendedReplicas: number;
-  /** Total lag exceeds activationLag. */
+  /** Total lag exceeds `activeAbove`. */
   active: boolean;
+  /**
+   * The lag the activation compared against: `activationLag` while at zero replicas, and 10 % below it (the HPA's
+   * tolerance) while running, so a steady lag straddling `activationLag` does not start and stop a replica by turns.
+   */
+  activeAbove: number;
   /** Which bounds or behaviours changed the outcome, in the order they applied. */
   limits: LimitReason[];
   /** How replicas were sized. */
@@ -126,9 +134,13 @@ export const defaultScaleDown: ScalingRules = {
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const fmtRate = (n: number) => (n >= 100 ? fmt(n) : n.toFixed(1));
 
-/** Partitions that can be consumed: one consumer per partition at most, so more replicas would idle. */
-export function consumablePartitions(m: LagMeasurement): number {
-  return m.partitions.length;
+/**
+ * Replicas that can have work: a partition goes to one group member at most, and each replica runs
+ * `consumersPerReplica` members, so beyond ceil(partitions / members per replica) replicas would idle.
+ * 0 when no partition is known (nothing caps).
+ */
+export function replicasWithPartitions(m: LagMeasurement, spec: Pick<ScalerSpec, 'consumersPerReplica'>): number {
+  return Math.ceil(m.partitions.length / Math.max(1, Math.trunc(spec.consumersPerReplica ?? 1)));
 }
 
 export function decideReplicas(input: DecisionInput): Decision {
@@ -136,26 +148,34 @@ export function decideReplicas(input: DecisionInput): Decision {
   const current = Math.max(0, Math.trunc(input.currentReplicas));
   const limits: LimitReason[] = [];
   const words: string[] = [];
-  const partitions = consumablePartitions(m);
+  const partitions = m.partitions.length;
+  const cap = replicasWithPartitions(m, spec);
+  const membersPerReplica = Math.max(1, Math.trunc(spec.consumersPerReplica ?? 1));
   const totalLag = Math.max(0, m.totalLag);
   const history = normaliseHistory(input.history, now, spec);
 
   // 1. Rate-aware capacity: only a consumer with a backlog shows what it can do; a caught-up
   //    consumer's rate is the produce rate, and learning from it would never let replicas go down.
-  const consumers = Math.min(current, partitions || current);
+  const consumers = Math.min(current, cap || current);
   if (m.consumeRate !== undefined && m.consumeRate > 0 && consumers > 0 && totalLag >= spec.lagPerReplica) {
     const measured = m.consumeRate / consumers;
     history.capacityPerReplica = history.capacityPerReplica === undefined ? measured : 0.5 * history.capacityPerReplica + 0.5 * measured;
   }
 
-  // 2. The load in units of replicas, uncapped.
-  const active = totalLag > spec.activationLag;
+  // 2. The load in units of replicas, uncapped. Activation has hysteresis: a running workload goes to zero
+  //    only once the lag is 10 % below activationLag.
+  const activeAbove = current > 0 ? spec.activationLag * (1 - TOLERANCE) : spec.activationLag;
+  const active = totalLag > activeAbove;
   let load: number;
   let sizing: Decision['sizing'];
   if (!active && spec.minReplicas === 0) {
     load = 0;
     sizing = 'inactive';
-    words.push(`lag ${fmt(totalLag)} ≤ activation ${fmt(spec.activationLag)}`);
+    words.push(
+      current > 0 && spec.activationLag > 0
+        ? `lag ${fmt(totalLag)} ≤ activation ${fmt(spec.activationLag)} − ${TOLERANCE * 100} %`
+        : `lag ${fmt(totalLag)} ≤ activation ${fmt(spec.activationLag)}`,
+    );
   } else if (
     spec.drainTargetSeconds !== undefined &&
     history.capacityPerReplica !== undefined &&
@@ -188,12 +208,14 @@ export function decideReplicas(input: DecisionInput): Decision {
     if (active && recommended < 1) recommended = 1;
   }
 
-  // 4. Clamp: never more replicas than partitions that can be consumed, within min/max.
-  const max = Math.max(spec.minReplicas, partitions > 0 ? Math.min(spec.maxReplicas, partitions) : spec.maxReplicas);
+  // 4. Clamp: never more replicas than can be given a partition, within min/max.
+  const max = Math.max(spec.minReplicas, cap > 0 ? Math.min(spec.maxReplicas, cap) : spec.maxReplicas);
   if (recommended > max) {
-    const byPartitions = partitions > 0 && partitions < spec.maxReplicas && max === partitions;
+    const byPartitions = cap > 0 && cap < spec.maxReplicas && max === cap;
     limits.push(byPartitions ? 'CappedByPartitions' : 'TooManyReplicas');
-    words.push(byPartitions ? `capped by ${partitions} partitions` : `capped by maxReplicas ${spec.maxReplicas}`);
+    const capWords =
+      membersPerReplica > 1 ? `capped by ${partitions} partitions at ${membersPerReplica} consumers per replica` : `capped by ${partitions} partitions`;
+    words.push(byPartitions ? capWords : `capped by maxReplicas ${spec.maxReplicas}`);
     recommended = max;
   }
   if (recommended < spec.minReplicas) {
@@ -242,7 +264,7 @@ export function decideReplicas(input: DecisionInput): Decision {
 
   if (desired !== current) history.scaleEvents.push({ at: now, change: desired - current });
   const reason = `${words[0]} → ${desired}${words.length > 1 ? `, ${words.slice(1).join(', ')}` : ''}`;
-  return { desiredReplicas: desired, recommendedReplicas: recommended, active, limits, sizing, reason, history };
+  return { desiredReplicas: desired, recommendedReplicas: recommended, active, activeAbove, limits, sizing, reason, history };
 }
 
 /**

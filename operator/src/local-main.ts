@@ -22,6 +22,8 @@ const localSettings = z
     LOCAL_POOL_MAX_REPLICAS: env.int(4, 1, 1000),
     LOCAL_POOL_LAG_PER_REPLICA: env.int(1000, 1),
     LOCAL_POOL_ACTIVATION_LAG: env.int(0, 0),
+    /** Each worker process's WORKER_CONSUMERS (set in its environment) and the decision's consumersPerReplica. */
+    LOCAL_POOL_CONSUMERS_PER_REPLICA: env.int(2, 1, 16),
     LOCAL_POOL_POLLING_INTERVAL_SECONDS: env.number(5, 0.1),
     LOCAL_POOL_SCALE_DOWN_WINDOW_SECONDS: env.int(60, 0, 3600),
     LOCAL_POOL_DRAIN_TARGET_SECONDS: z.coerce.number().int().min(1).optional(),
@@ -51,6 +53,7 @@ function main(): void {
     command,
     args,
     stopGraceMs: cfg.LOCAL_POOL_STOP_GRACE_SECONDS * 1000,
+    env: { WORKER_CONSUMERS: String(cfg.LOCAL_POOL_CONSUMERS_PER_REPLICA) },
     ...(cfg.LOCAL_POOL_HTTP_PORT_BASE ? { httpPortBase: cfg.LOCAL_POOL_HTTP_PORT_BASE } : {}),
     log,
   });
@@ -65,6 +68,7 @@ function main(): void {
       maxReplicas: cfg.LOCAL_POOL_MAX_REPLICAS,
       lagPerReplica: cfg.LOCAL_POOL_LAG_PER_REPLICA,
       activationLag: cfg.LOCAL_POOL_ACTIVATION_LAG,
+      consumersPerReplica: cfg.LOCAL_POOL_CONSUMERS_PER_REPLICA,
       ...(cfg.LOCAL_POOL_DRAIN_TARGET_SECONDS ? { drainTargetSeconds: cfg.LOCAL_POOL_DRAIN_TARGET_SECONDS } : {}),
       scaleUp: defaultScaleUp,
       scaleDown: { ...defaultScaleDown, stabilizationWindowSeconds: cfg.LOCAL_POOL_SCALE_DOWN_WINDOW_SECONDS },

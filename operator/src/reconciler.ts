@@ -145,8 +145,18 @@ export class Reconciler {
           message: spec.paused ? 'spec.paused is true: measuring and reporting only' : 'lag measured and the target scaled as decided',
         },
         decision.active
-          ? { type: 'Active', status: 'True', reason: 'LagAboveActivation', message: `lag ${m.totalLag} > activationLag ${spec.activationLag}` }
-          : { type: 'Active', status: 'False', reason: 'LagAtOrBelowActivation', message: `lag ${m.totalLag} ≤ activationLag ${spec.activationLag}` },
+          ? {
+              type: 'Active',
+              status: 'True',
+              reason: 'LagAboveActivation',
+              message: `lag ${m.totalLag} > ${activationWords(decision.activeAbove, spec.activationLag)}`,
+            }
+          : {
+              type: 'Active',
+              status: 'False',
+              reason: 'LagAtOrBelowActivation',
+              message: `lag ${m.totalLag} ≤ ${activationWords(decision.activeAbove, spec.activationLag)}`,
+            },
         limited
           ? {
               type: 'ScalingLimited',
@@ -218,3 +228,7 @@ export function pollingIntervalOf(ls: LagScaler): number {
   const v = (ls.spec as { pollingIntervalSeconds?: unknown } | undefined)?.pollingIntervalSeconds;
   return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 3600 ? v : 5;
 }
+
+/** "activationLag 50", or "activationLag 50 − 10 % (45)" while running (the decision's hysteresis). */
+const activationWords = (activeAbove: number, activationLag: number) =>
+  activeAbove === activationLag ? `activationLag ${activationLag}` : `activationLag ${activationLag} − 10 % (${activeAbove})`;

@@ -53,13 +53,18 @@ test('the decision stays within [minReplicas, max(minReplicas, min(maxReplicas, 
   );
 });
 
-test('a steady load (lag jittering ±5 %) changes replicas at most once, then never again', () => {
+// Steady means the lag's highest and lowest readings are within the 10 % tolerance of each other: ±4 % (ratio 1.083).
+// At ±5 % the ratio is 1.105, which is a change under HPA semantics. With a scale-down window of 0 (allowed: it is
+// the user's choice) a load that dips 4.6 % and then rises 4.9 % scales 8 → 7 → 8, as the HPA would; fast-check
+// found that case, and the windows are what damp it. Within the band nothing may flap, whatever the windows:
+// activation included (a lag at activationLag once started and stopped a replica by turns, see the table test).
+test('a steady load (lag jittering ±4 %) changes replicas at most once, then never again', () => {
   fc.assert(
     fc.property(
       specArb,
       fc.integer({ min: 1, max: 2_000_000 }),
       fc.integer({ min: 1, max: 64 }),
-      fc.array(fc.double({ min: -0.05, max: 0.05, noNaN: true }), { minLength: 200, maxLength: 200 }),
+      fc.array(fc.double({ min: -0.04, max: 0.04, noNaN: true }), { minLength: 200, maxLength: 200 }),
       (sp, base, partitions, jitter) => {
         let current = Math.max(sp.minReplicas, Math.min(sp.maxReplicas, partitions, Math.max(1, Math.ceil(base / sp.lagPerReplica))));
         let h = emptyHistory();

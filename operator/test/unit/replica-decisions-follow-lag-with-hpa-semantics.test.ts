@@ -48,6 +48,10 @@ describe('one decision from the lag', () => {
     ['dead zone: 64 partitions, 63 replicas, a huge lag reaches 64', 10_000_000, 64, 63, {}, 64],
     ['dead zone: 24 partitions, 22 replicas, lag worth 30 replicas reaches 24', 30_000, 24, 22, {}, 24],
     ['lag just over 63 replicas worth but inside the tolerance stays (tolerance, not a cap)', 63_500, 64, 63, {}, 63],
+    ['two consumers per replica: 12 partitions cap at 6 replicas', 48_200, 12, 4, { consumersPerReplica: 2 }, 6],
+    ['two consumers per replica: an odd partition count rounds up (13 → 7)', 48_200, 13, 4, { consumersPerReplica: 2 }, 7],
+    ['two consumers per replica: below the cap, sized by lag as before', 5_000, 12, 2, { consumersPerReplica: 2 }, 5],
+    ['more consumers per replica than partitions: one replica', 48_200, 3, 1, { consumersPerReplica: 4 }, 1],
   ] as const)('%s', (_name, total, partitions, current, over, expected) => {
     const d = decideReplicas({ measurement: lag(total, partitions), currentReplicas: current, spec: spec(over), history: emptyHistory(), now: s(0) });
     expect(d.desiredReplicas).toBe(expected);
@@ -58,6 +62,12 @@ describe('one decision from the lag', () => {
     expect(d.reason).toBe('lag 48,200 over 12 partitions, 4,017/replica > 1,000 → 12, capped by 12 partitions');
     expect(d.limits).toEqual(['CappedByPartitions']);
   });
+
+  test('with several consumers per replica the reason names them', () => {
+    const d = decideReplicas({ measurement: lag(48_200), currentReplicas: 2, spec: spec({ consumersPerReplica: 2 }), history: emptyHistory(), now: s(0) });
+    expect(d.reason).toBe('lag 48,200 over 12 partitions, 24,100/replica > 1,000 → 6, capped by 12 partitions at 2 consumers per replica');
+    expect(d.limits).toEqual(['CappedByPartitions']);
+  });
 });
 
 describe('activation and scale to zero', () => {
@@ -66,11 +76,26 @@ describe('activation and scale to zero', () => {
     ['stays at zero while lag ≤ activationLag', 50, 0, 0],
     ['starts one replica once lag exceeds activationLag', 51, 0, 1],
     ['sizes by lag when starting from zero', 3_500, 0, 4],
-    ['goes to zero when lag falls to activationLag', 10, 3, 0],
+    ['goes to zero when lag falls 10 % below activationLag', 45, 3, 0],
+    ['a running workload stays up while lag is within 10 % below activationLag', 46, 3, 1],
   ] as const)('%s', (_name, total, current, expected) => {
     const d = decideReplicas({ measurement: lag(total), currentReplicas: current, spec: zero, history: emptyHistory(), now: s(0) });
     expect(d.desiredReplicas).toBe(expected);
-    expect(d.active).toBe(total > 50);
+    expect(d.active).toBe(total > (current > 0 ? 45 : 50));
+  });
+
+  test('a lag straddling activationLag with no windows starts a replica once and keeps it (found by the flap property)', () => {
+    const sp = spec({ minReplicas: 0, maxReplicas: 1, lagPerReplica: 1, activationLag: 10, ...noWindows });
+    let current = 0;
+    let h = emptyHistory();
+    const replicas: number[] = [];
+    for (const [i, total] of [10, 11, 10, 11, 10, 10, 11].entries()) {
+      const d = decideReplicas({ measurement: lag(total, 1), currentReplicas: current, spec: sp, history: h, now: s(i * 5) });
+      h = d.history;
+      current = d.desiredReplicas;
+      replicas.push(current);
+    }
+    expect(replicas).toEqual([0, 1, 1, 1, 1, 1, 1]);
   });
 
   test('with minReplicas above zero, activationLag never scales to zero', () => {
@@ -200,6 +225,19 @@ describe('rate-aware sizing (drainTargetSeconds)', () => {
     });
     expect(h2.desiredReplicas).toBe(6);
     expect(h2.reason).toMatch(/produce 1,000\/s \+ drain in 60s = 3,000\/s at 500\/s per replica → 6/);
+  });
+
+  test('with two consumers per replica, capacity is per replica over the replicas that can have partitions', () => {
+    // 8 replicas of 2 consumers on 12 partitions: only 6 replicas hold partitions, so 3,000/s is 500/s per replica.
+    const d = decideReplicas({
+      measurement: lag(60_000, 12, { consumeRate: 3_000, produceRate: 1_000 }),
+      currentReplicas: 8,
+      spec: { ...sp, consumersPerReplica: 2 },
+      history: emptyHistory(),
+      now: s(0),
+    });
+    expect(d.history.capacityPerReplica).toBe(500);
+    expect(d.desiredReplicas).toBe(4); // 1,000 + 60,000/60 = 2,000/s at 500/s
   });
 
   test('a caught-up consumer does not lower the capacity estimate', () => {

@@ -22,6 +22,9 @@ import { renderSummary, renderView, type Summary, type ViewState } from './live-
 import { startService, tsxCommand, waitHealthy, type ServiceProcess } from './service-process';
 import { startWebhookReceiver } from './webhook-receiver';
 
+/** Each worker process's WORKER_CONSUMERS, and the scaler's consumersPerReplica: one number for both. */
+const CONSUMERS_PER_WORKER = 2;
+
 export interface DemoResult {
   summary: Summary;
   logDir: string;
@@ -94,7 +97,7 @@ export async function runDemo(settings: DemoSettings, out: (text: string, redraw
     const pool = new LocalPool({
       command: worker.command,
       args: worker.args,
-      env: { ...base, OTEL_SERVICE_NAME: 'floodgate-worker' },
+      env: { ...base, OTEL_SERVICE_NAME: 'floodgate-worker', WORKER_CONSUMERS: String(CONSUMERS_PER_WORKER) },
       httpPortBase: await freePort(),
       stopGraceMs: 20000,
       logFile: path.join(logDir, 'workers.log'),
@@ -143,6 +146,7 @@ export async function runDemo(settings: DemoSettings, out: (text: string, redraw
         maxReplicas: settings.DEMO_MAX_WORKERS,
         lagPerReplica: settings.DEMO_LAG_PER_REPLICA,
         activationLag: 0,
+        consumersPerReplica: CONSUMERS_PER_WORKER,
         scaleUp: defaultScaleUp,
         scaleDown: { ...defaultScaleDown, stabilizationWindowSeconds: settings.DEMO_SCALE_DOWN_WINDOW_SECONDS },
       },

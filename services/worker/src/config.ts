@@ -18,10 +18,10 @@ export const workerSchema = z.object({
   /**
    * Members of the consumer group in one process. kafkajs fetches again only after a fetch's batches are handled;
    * with 2, one member's fetch overlaps the other's database work (lower latency). Each member takes its own
-   * partitions, and the LagScaler caps replicas at the partition count assuming one member per replica: keep 1
-   * under the operator, or set its maxReplicas to partitions / members.
+   * partitions, so the LagScaler's `consumersPerReplica` must equal this (the chart sets both from
+   * `worker.consumers`): it caps replicas at ceil(partitions / members per replica).
    */
-  WORKER_CONSUMERS: env.int(1, 1, 16),
+  WORKER_CONSUMERS: env.int(2, 1, 16),
   /** At most this many events per database transaction; batches beyond it wait for the next transaction. */
   WORKER_TRANSACTION_MAX_EVENTS: env.int(10000, 1),
   /** Database transactions one process runs at once (each holds a connection). */

@@ -121,17 +121,20 @@ export async function startWorker(cfg: WorkerConfig, log: Logger = createLogger(
   });
 
   await producer.connect();
-  for (const consumer of consumers) {
-    await consumer.connect();
-    await consumer.subscribe({ topic: topics.events, fromBeginning: true });
-    await consumer.run({
-      // Offsets are committed by the handler (OffsetCommits), only after their rows are durable.
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: cfg.WORKER_PARTITIONS_CONCURRENTLY,
-      eachBatch: newHandler().eachBatch,
-    });
-  }
+  // All members join at once, so the group forms in one rebalance rather than one per member.
+  await Promise.all(
+    consumers.map(async (consumer) => {
+      await consumer.connect();
+      await consumer.subscribe({ topic: topics.events, fromBeginning: true });
+      await consumer.run({
+        // Offsets are committed by the handler (OffsetCommits), only after their rows are durable.
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: cfg.WORKER_PARTITIONS_CONCURRENTLY,
+        eachBatch: newHandler().eachBatch,
+      });
+    }),
+  );
   publisher.start(cfg.ALERT_OUTBOX_INTERVAL_MS);
   void publisher.drain(); // transitions left by a previous process
   // Keep future reading partitions ready (the migration made the first ones; this runs daily while the worker lives).
