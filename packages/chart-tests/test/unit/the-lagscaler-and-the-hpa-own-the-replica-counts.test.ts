@@ -1,7 +1,7 @@
 /**
  * The chart leaves `spec.replicas` unset where something else sizes a Deployment (the LagScaler for the worker,
  * the HPA for the API), so `helm upgrade` never resets a scaled-out worker; the LagScaler never goes past the
- * partitions of the events topic.
+ * partitions of the events topic, counting the consumers each worker pod runs.
  */
 import { render, type K8sObject } from '../../src/charts';
 
@@ -37,4 +37,12 @@ test('with the HPA on, the API Deployment has no replica count; with it off, api
 test('more partitions allow a larger maxReplicas', async () => {
   const objects = await render('floodgate', { set: { 'kafka.eventsPartitions': 24, 'worker.lagScaler.maxReplicas': 24 } });
   expect(objects.find((o) => o.kind === 'LagScaler')!.spec.maxReplicas).toBe(24);
+});
+
+test.each([undefined, 1, 3])('worker.consumers=%s gives the worker its WORKER_CONSUMERS and the LagScaler the same consumersPerReplica', async (consumers) => {
+  const objects = await render('floodgate', consumers === undefined ? {} : { set: { 'worker.consumers': consumers } });
+  const env = deployment(objects, 'floodgate-worker').spec.template.spec.containers[0].env as { name: string; value?: string }[];
+  const perPod = Number(env.find((e) => e.name === 'WORKER_CONSUMERS')!.value);
+  expect(perPod).toBe(consumers ?? 2);
+  expect(objects.find((o) => o.kind === 'LagScaler')!.spec.consumersPerReplica).toBe(perPod);
 });
