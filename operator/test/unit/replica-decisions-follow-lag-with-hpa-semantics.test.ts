@@ -13,6 +13,7 @@ import {
   type LagMeasurement,
   type ScalerSpec,
 } from '../../src/decide-replicas';
+import { parseSpec, scalerSpec, type LagScaler } from '../../src/lagscaler-spec';
 
 const T0 = Date.UTC(2026, 0, 1);
 const s = (seconds: number) => T0 + seconds * 1000;
@@ -271,5 +272,24 @@ describe('clock jumps', () => {
     const d = decideReplicas({ measurement: lag(1_000), currentReplicas: 5, spec: spec(), history: h, now: s(1e6) });
     expect(d.desiredReplicas).toBe(1);
     expect(d.history.recommendations).toHaveLength(1);
+  });
+});
+
+describe('consumersPerReplica from the LagScaler spec', () => {
+  const lagScaler = (extra: Record<string, unknown>): LagScaler => ({
+    metadata: { name: 'w', namespace: 'ns' },
+    spec: { scaleTargetRef: { name: 'w' }, kafka: { bootstrapServers: ['k:9092'], consumerGroup: 'g', topics: ['t'] }, maxReplicas: 24, ...extra },
+  });
+  test.each([
+    [{}, 1, 12],
+    [{ consumersPerReplica: 2 }, 2, 6],
+  ] as const)('spec %j reads as %i per replica and caps 12 partitions at %i', (extra, perReplica, cap) => {
+    const parsed = scalerSpec(parseSpec(lagScaler(extra)));
+    expect(parsed.consumersPerReplica).toBe(perReplica);
+    const d = decideReplicas({ measurement: lag(1_000_000), currentReplicas: cap, spec: parsed, history: emptyHistory(), now: s(0) });
+    expect(d.desiredReplicas).toBe(cap);
+  });
+  test('0 consumers per replica is refused with the field named', () => {
+    expect(() => parseSpec(lagScaler({ consumersPerReplica: 0 }))).toThrow(/spec\.consumersPerReplica/);
   });
 });
