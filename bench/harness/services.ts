@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import pg from 'pg';
-import { topicNames, topicPartitions } from '@floodgate/config';
+import { topicNames, topicSpecs } from '@floodgate/config';
 import { migrate } from '@floodgate/db';
 import { freePort, repoRoot } from '@floodgate/devstack';
 import { mintToken } from '../../services/api/src/auth/mint-token';
@@ -142,11 +142,7 @@ export async function createTopics(res: Resources, admin: Admin, prefix: string)
   const topics = [names.events, names.eventsDlq, names.alerts];
   await admin.createTopics({
     waitForLeaders: true,
-    topics: [
-      { topic: names.events, numPartitions: topicPartitions.events },
-      { topic: names.eventsDlq, numPartitions: topicPartitions.eventsDlq },
-      { topic: names.alerts, numPartitions: topicPartitions.alerts },
-    ],
+    topics: topicSpecs(prefix),
   });
   res.defer(() => admin.deleteTopics({ topics }));
   return names;

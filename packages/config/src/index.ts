@@ -2,7 +2,7 @@
 export { parseEnv, env, ConfigError } from './parse-env';
 export { loggingSettings, kafkaSettings, postgresSettings, redisSettings, kafkaConnection } from './shared-settings';
 export type { KafkaConnection } from './shared-settings';
-export { topicNames, topicPartitions } from './topics';
+export { topicNames, topicPartitions, topicSpecs } from './topics';
 export type { TopicNames } from './topics';
 export { createLogger, setSpanContextProvider } from './logger';
 export type { Logger } from './logger';

@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { topicNames, topicPartitions } from '@floodgate/config';
+import { topicSpecs } from '@floodgate/config';
 import { isRunning, requireCommand, run, startDaemon, stopDaemon, waitFor } from '../daemon';
 import { cacheDir } from '../paths';
 import { portFromEnv } from '../free-port';
@@ -311,16 +311,11 @@ async function probeWrite(state: KafkaState): Promise<void> {
 }
 
 async function createTopics(state: KafkaState): Promise<void> {
-  const names = topicNames(state.topicPrefix);
   const admin = new Kafka(kafkaClientConfig(state)).admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const wanted = [
-      { topic: names.events, numPartitions: topicPartitions.events },
-      { topic: names.eventsDlq, numPartitions: topicPartitions.eventsDlq },
-      { topic: names.alerts, numPartitions: topicPartitions.alerts },
-    ].filter((t) => !existing.has(t.topic));
+    const wanted = topicSpecs(state.topicPrefix).filter((t) => !existing.has(t.topic));
     if (wanted.length > 0) {
       await admin.createTopics({ topics: wanted.map((t) => ({ ...t, replicationFactor: 1 })), waitForLeaders: true });
     }

@@ -3,7 +3,7 @@
  * beginning of its events topic then sees only the test's messages, never another test's backlog.
  */
 import { Kafka, logLevel } from 'kafkajs';
-import { topicNames } from '@floodgate/config';
+import { topicNames, topicSpecs } from '@floodgate/config';
 
 export interface OwnTopics {
   prefix: string;
@@ -19,14 +19,7 @@ export async function createOwnTopics(prefix: string, eventPartitions: number): 
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        { topic: topics.events, numPartitions: eventPartitions },
-        { topic: topics.eventsDlq, numPartitions: 3 },
-        { topic: topics.alerts, numPartitions: 3 },
-      ],
-    });
+    await admin.createTopics({ waitForLeaders: true, topics: topicSpecs(prefix, eventPartitions) });
   } finally {
     await admin.disconnect();
   }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
+import { topicSpecs } from '@floodgate/config';
 import { migrate } from '@floodgate/db';
 import { encodeEventMessage, type DeviceEvent } from '@floodgate/events';
 
@@ -50,14 +51,7 @@ export async function createTopics(kafka: Kafka, prefix: string): Promise<void> 
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        { topic: `${prefix}.events`, numPartitions: 12 },
-        { topic: `${prefix}.events.dlq`, numPartitions: 3 },
-        { topic: `${prefix}.alerts`, numPartitions: 3 },
-      ],
-    });
+    await admin.createTopics({ waitForLeaders: true, topics: topicSpecs(prefix) });
   } finally {
     await admin.disconnect();
   }
