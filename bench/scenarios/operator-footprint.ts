@@ -5,13 +5,12 @@
  * is a bare Node process that loads the same libraries (@kubernetes/client-node, kafkajs, prom-client) and
  * does nothing (bench/operator/library-floor.mjs): what is above it is the operator's own.
  */
-import { AppsV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, KubeConfig } from '@kubernetes/client-node';
 import { Kafka, logLevel } from 'kafkajs';
 import { fork } from 'node:child_process';
 import path from 'node:path';
 import { freePort } from '@floodgate/devstack';
-import { GROUP, PLURAL, VERSION } from '../../operator/src/lagscaler-spec';
-import { createDeployment, freshNamespace, installCrd } from '../../operator/test/support/kube-fixtures';
+import { createDeployment, createLagScaler, freshNamespace, installCrd } from '../../operator/test/support/kube-fixtures';
 import { topicWithGroup } from '../../operator/test/support/operator-fixtures';
 import { buildService } from '../../scripts/build';
 import { stopChild, withResources } from '../harness/resources';
@@ -54,22 +53,7 @@ const scenario: Scenario = {
         res.defer(() => kc.makeApiClient(AppsV1Api).deleteNamespacedDeployment({ namespace, name }));
         const { topic, group } = await topicWithGroup(admin, `bench-footprint-${i}`, PARTITIONS);
         res.defer(() => admin.deleteTopics({ topics: [topic] }));
-        await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
-          group: GROUP,
-          version: VERSION,
-          namespace,
-          plural: PLURAL,
-          body: {
-            apiVersion: `${GROUP}/${VERSION}`,
-            kind: 'LagScaler',
-            metadata: { name },
-            spec: {
-              scaleTargetRef: { name },
-              kafka: { bootstrapServers: env.KAFKA_BROKERS!.split(','), consumerGroup: group, topics: [topic] },
-              maxReplicas: PARTITIONS,
-            },
-          },
-        });
+        await createLagScaler(kc, { name, namespace, target: name, topic, group, brokers: env.KAFKA_BROKERS!.split(','), spec: { maxReplicas: PARTITIONS } });
       }
 
       // The operator as the image runs it: the production bundle (scripts/build.ts) under plain node.

@@ -74,6 +74,8 @@ export interface LagScalerFixture {
   topic: string;
   group: string;
   spec?: Record<string, unknown>;
+  /** Bootstrap servers; the stack's KAFKA_BROKERS when absent. */
+  brokers?: string[];
 }
 
 export async function createLagScaler(kc: KubeConfig, f: LagScalerFixture): Promise<void> {
@@ -88,7 +90,7 @@ export async function createLagScaler(kc: KubeConfig, f: LagScalerFixture): Prom
       metadata: { name: f.name },
       spec: {
         scaleTargetRef: { name: f.target },
-        kafka: { bootstrapServers: process.env.KAFKA_BROKERS!.split(','), consumerGroup: f.group, topics: [f.topic] },
+        kafka: { bootstrapServers: f.brokers ?? process.env.KAFKA_BROKERS!.split(','), consumerGroup: f.group, topics: [f.topic] },
         maxReplicas: 20,
         ...f.spec,
       },
