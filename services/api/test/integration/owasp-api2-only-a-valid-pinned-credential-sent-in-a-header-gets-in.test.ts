@@ -24,6 +24,7 @@ import { startApiProcess, type ApiProcess } from '../support/api-process';
 import { audience, issuer, startApiUnderTest, testSecret, uniqueDevice, type ApiUnderTest } from '../support/api-under-test';
 import { call, expectProblem } from '../support/http-calls';
 import { acquire, type Release } from '../support/stack-disruption-lock';
+import { apiKeySecret } from '../support/api-key-secret';
 
 let hsApi: ApiUnderTest;
 let jwksApi: ApiUnderTest;
@@ -269,7 +270,7 @@ describe('logs', () => {
       .sign(secret);
     const key = (await createApiKey(db, { name: 'api2-logs', subject: deviceId, role: 'device' })).key;
     const signature = token.split('.')[2]!;
-    const keySecret = key.split('_')[2]!;
+    const keySecret = apiKeySecret(key);
     await call(proc.url, 'POST', '/v1/events', { token, body: event() });
     await call(proc.url, 'POST', '/v1/events', { apiKey: key, body: event() });
     await call(proc.url, 'POST', `/v1/events?access_token=${token}&api_key=${key}`, { body: event() });

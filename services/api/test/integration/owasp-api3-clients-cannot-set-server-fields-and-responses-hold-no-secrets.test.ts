@@ -13,6 +13,7 @@ import { startApiUnderTest, testSecret, uniqueDevice, type ApiUnderTest } from '
 import { call, expectProblem } from '../support/http-calls';
 import { createIsolatedTopics, readAll } from '../support/kafka-topics';
 import { acquire, type Release } from '../support/stack-disruption-lock';
+import { apiKeySecret } from '../support/api-key-secret';
 
 let api: ApiUnderTest;
 let topics: Awaited<ReturnType<typeof createIsolatedTopics>>;
@@ -166,7 +167,7 @@ describe('responses hold no secrets', () => {
     const key = await createApiKey(db, { name: 'api3-secrets', subject: 'api3', role: 'admin' });
     const secrets = [
       hashApiKey(key.key),
-      key.key.split('_')[2]!,
+      apiKeySecret(key.key),
       testSecret,
       new URL(process.env.DATABASE_URL!).password,
       new URL(process.env.DATABASE_READ_URL ?? process.env.DATABASE_URL!).password,
