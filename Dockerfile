@@ -13,6 +13,8 @@ COPY packages ./packages
 COPY services ./services
 COPY operator ./operator
 COPY scripts ./scripts
+# Our fixes to dependencies, applied by patch-package in the postinstall script (patches/README.md).
+COPY patches ./patches
 # `npm install` from the lockfile, as scripts/bootstrap.sh explains (not `npm ci`).
 RUN npm install --no-audit --no-fund
 RUN npx tsx scripts/build.ts api worker operator
@@ -26,6 +28,8 @@ COPY --from=build /src/operator ./operator
 # Production dependencies only; workspace links are dropped (our code is bundled).
 RUN npm install --omit=dev --no-audit --no-fund --ignore-scripts \
  && find node_modules/@floodgate -maxdepth 1 -type l -delete
+# The patched packages as the build stage's postinstall left them (same versions, from the same lockfile).
+COPY --from=build /src/node_modules/kafkajs ./node_modules/kafkajs
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \

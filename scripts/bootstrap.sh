@@ -41,7 +41,8 @@ export PATH="$NODE_DIR/bin:$PATH"
 
 # --- npm workspace ---------------------------------------------------------
 stamp=node_modules/.floodgate-lock-hash
-want=$(sha256sum package-lock.json | cut -d' ' -f1)
+# The lockfile and our patches to dependencies (patches/, applied by patch-package in postinstall).
+want=$(cat package-lock.json patches/*.patch | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   # `npm install` from the lockfile rather than `npm ci`: the registry reachable here serves
   # only the Linux builds of platform packages (@swc/core-darwin-* answer 404), so the lock

@@ -5,6 +5,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { defaultServers, freePort, repoRoot, stackEnv as stackEnv_, up } from '@floodgate/devstack';
 import { buildService } from '../../../../scripts/build';
+import { patchedPackages } from '../../src/patched-packages';
 
 jest.setTimeout(300000);
 
@@ -24,6 +25,10 @@ beforeAll(async () => {
   }
   execFileSync('npm', ['install', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, stdio: 'pipe' });
   fs.rmSync(path.join(dir, 'node_modules/@floodgate'), { recursive: true, force: true }); // our code is bundled
+  // The prod-deps stage then takes the patched packages from the build stage (here: the workspace's node_modules).
+  for (const name of patchedPackages(root)) {
+    fs.cpSync(path.join(root, 'node_modules', name), path.join(dir, 'node_modules', name), { recursive: true });
+  }
   for (const svc of ['api', 'worker', 'operator']) fs.cpSync(await buildService(svc), path.join(dir, svc), { recursive: true });
 });
 
@@ -64,6 +69,12 @@ const stackEnv = () => ({
 test('the production install has no dev dependencies', () => {
   const installed = fs.readdirSync(path.join(dir, 'node_modules'));
   for (const dev of ['jest', 'typescript', 'tsx', 'eslint', '@swc']) expect(installed).not.toContain(dev);
+});
+
+test('the production install carries the patched kafkajs encoder', () => {
+  const encoder = (base: string) => fs.readFileSync(path.join(base, 'node_modules/kafkajs/src/protocol/encoder.js'), 'utf8');
+  expect(encoder(dir)).toContain('Floodgate patch');
+  expect(encoder(dir)).toBe(encoder(root));
 });
 
 test('the worker bundle applies the migrations it carries', async () => {

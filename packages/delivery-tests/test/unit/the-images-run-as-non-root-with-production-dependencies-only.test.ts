@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '@floodgate/devstack';
 import { lineage, parseDockerfile } from '../../src/dockerfile';
+import { patchedPackages } from '../../src/patched-packages';
 
 const root = repoRoot();
 const { args, stages } = parseDockerfile(path.join(root, 'Dockerfile'));
@@ -41,6 +42,23 @@ describe('the Dockerfile', () => {
       .filter((i) => i.keyword === 'ENTRYPOINT')
       .at(0)!;
     expect(JSON.parse(entry.args)).toEqual(['node', '--require', './telemetry-register.js', 'main.js']);
+  });
+
+  it('carries our patched dependencies (patches/) into the runtime, as the build stage patched them', () => {
+    const build = stages.find((s) => s.name === 'build')!.instructions;
+    const patchesAt = build.findIndex((i) => i.keyword === 'COPY' && i.args === 'patches ./patches');
+    const installAt = build.findIndex((i) => i.keyword === 'RUN' && /npm install/.test(i.args));
+    expect(patchesAt).toBeGreaterThanOrEqual(0);
+    expect(patchesAt).toBeLessThan(installAt); // the postinstall (patch-package) needs them
+    expect(build[installAt]!.args).not.toContain('--ignore-scripts');
+    const prodDeps = stages.find((s) => s.name === 'prod-deps')!.instructions;
+    const prodInstallAt = prodDeps.findIndex((i) => i.keyword === 'RUN' && /npm install/.test(i.args));
+    const packages = patchedPackages(root);
+    expect(packages).toContain('kafkajs');
+    for (const name of packages) {
+      const copyAt = prodDeps.findIndex((i) => i.keyword === 'COPY' && i.args === `--from=build /src/node_modules/${name} ./node_modules/${name}`);
+      expect(copyAt).toBeGreaterThan(prodInstallAt);
+    }
   });
 
   it('builds the bundles the runtime stages copy, for every target', () => {

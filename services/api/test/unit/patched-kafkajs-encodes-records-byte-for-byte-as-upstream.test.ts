@@ -1,0 +1,122 @@
+/**
+ * patches/kafkajs+2.2.4.patch speeds up kafkajs's record encoding (no zero-filled buffer per record and header, no
+ * array and Buffer.from per varint, varlongs without Long objects). The bytes on the wire must not change: the
+ * golden values below were produced by the unpatched kafkajs 2.2.4, and the varints are checked against an
+ * independent BigInt implementation of Kafka's zigzag LEB128.
+ */
+import crypto from 'node:crypto';
+import fc from 'fast-check';
+
+const Encoder = require('kafkajs/src/protocol/encoder');
+const Decoder = require('kafkajs/src/protocol/decoder');
+const Record = require('kafkajs/src/protocol/recordBatch/record/v0');
+const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0');
+
+/** Kafka's varlong: zigzag, then 7 bits per byte, least significant first (a BigInt reference, not kafkajs's code). */
+function referenceVarLong(value: bigint): Buffer {
+  let zigZag = BigInt.asUintN(64, (value << 1n) ^ (value >> 63n));
+  const bytes: number[] = [];
+  while (zigZag >= 0x80n) {
+    bytes.push(Number(zigZag & 0x7fn) | 0x80);
+    zigZag >>= 7n;
+  }
+  bytes.push(Number(zigZag));
+  return Buffer.from(bytes);
+}
+
+const int64 = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n });
+const int32 = fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 });
+
+describe('the patched kafkajs encoder', () => {
+  it('encodes a record batch exactly as kafkajs 2.2.4 does (headers, null key and value, unicode, a 70 kB value)', async () => {
+    const records = [
+      {
+        key: 'dev-1',
+        value: Buffer.from('{"a":1}'),
+        headers: { 'ingested-at': '1795000000000', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+        timestampDelta: 0,
+        offsetDelta: 0,
+      },
+      { key: null, value: Buffer.from('x'.repeat(70000) + 'é✓'), headers: {}, timestampDelta: 5, offsetDelta: 1 },
+      {
+        key: Buffer.from('κλειδί'),
+        value: 'a string value ü',
+        headers: { multi: ['one', 'two'], ünï: Buffer.from([0, 1, 2]) },
+        timestampDelta: 300000,
+        offsetDelta: 2,
+      },
+      { key: 'k', value: null, headers: {}, timestampDelta: 2 ** 40, offsetDelta: 3 },
+    ];
+    const batch = await RecordBatch({
+      firstTimestamp: 1795000000000,
+      maxTimestamp: 1795000300000,
+      producerId: 42,
+      producerEpoch: 1,
+      firstSequence: 7,
+      lastOffsetDelta: 3,
+      records: records.map(Record),
+    });
+    const bytes: Buffer = batch.buffer;
+    expect(bytes.length).toBe(70273);
+    expect(crypto.createHash('sha256').update(bytes).digest('hex')).toBe('02e18d861abc7f8ada69e73bd8957fdc3be2afc69f2b91c9c0f60011fd8fb576');
+  });
+
+  it('encodes the edge varints and varlongs exactly as kafkajs 2.2.4 does', () => {
+    const e = new Encoder()
+      .writeVarInt(-1)
+      .writeVarInt(0)
+      .writeVarInt(2147483647)
+      .writeVarInt(-2147483648)
+      .writeUVarInt(300)
+      .writeVarLong(-1)
+      .writeVarLong(2 ** 53 - 1)
+      .writeVarLong(-(2 ** 53))
+      .writeVarLong('9223372036854775807')
+      .writeVarLong('-9223372036854775808');
+    expect(e.buffer.toString('hex')).toBe('0100feffffff0fffffffff0fac0201feffffffffffff1fffffffffffffff1ffeffffffffffffffff01ffffffffffffffffff01');
+  });
+
+  it('writes every varint as the reference does, sized by sizeOfVarInt and read back by the decoder', () => {
+    fc.assert(
+      fc.property(int32, (v) => {
+        const bytes: Buffer = new Encoder().writeVarInt(v).buffer;
+        expect(bytes.equals(referenceVarLong(BigInt(v)))).toBe(true);
+        expect(bytes.length).toBe(Encoder.sizeOfVarInt(v));
+        expect(new Decoder(bytes).readVarInt()).toBe(v);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('writes every varlong (numbers on the fast path, strings on the Long path) as the reference does', () => {
+    const asNumber = fc.integer({ min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER });
+    fc.assert(
+      fc.property(asNumber, (v) => {
+        const bytes: Buffer = new Encoder().writeVarLong(v).buffer;
+        expect(bytes.equals(referenceVarLong(BigInt(v)))).toBe(true);
+        expect(bytes.length).toBe(Encoder.sizeOfVarLong(v));
+        expect(new Decoder(bytes).readVarLong().toString()).toBe(String(v));
+      }),
+      { numRuns: 5000 },
+    );
+    fc.assert(
+      fc.property(int64, (v) => {
+        const bytes: Buffer = new Encoder().writeVarLong(v.toString()).buffer;
+        expect(bytes.equals(referenceVarLong(v))).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('is the patched encoder: no zero-filled allocation per record or header', () => {
+    // Upstream kafkajs calls Buffer.alloc for every Encoder (one per record and one per header); the patch uses
+    // allocUnsafe, whose bytes are all overwritten before the buffer is read.
+    const alloc = jest.spyOn(Buffer, 'alloc');
+    try {
+      Record({ key: 'dev-1', value: Buffer.from('{}'), headers: { a: '1', b: '2' }, timestampDelta: 0, offsetDelta: 0 });
+      expect(alloc).not.toHaveBeenCalled();
+    } finally {
+      alloc.mockRestore();
+    }
+  });
+});
