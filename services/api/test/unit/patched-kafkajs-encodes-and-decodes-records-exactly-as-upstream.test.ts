@@ -12,6 +12,18 @@ const Decoder = require('kafkajs/src/protocol/decoder');
 const Record = require('kafkajs/src/protocol/recordBatch/record/v0');
 const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0');
 const crc32C = require('kafkajs/src/protocol/recordBatch/crc32C');
+const RecordDecoder = require('kafkajs/src/protocol/recordBatch/record/v0/decoder');
+
+/** Upstream kafkajs 2.2.4's header merge (its expression, typed): the reference for the patched loop. */
+function upstreamHeaders(pairs: { key: string; value: Buffer }[]): Record<string, unknown> {
+  return pairs.reduce<Record<string, unknown>>(
+    (obj, { key, value }) => ({
+      ...obj,
+      [key]: obj[key] === undefined ? value : Array.isArray(obj[key]) ? (obj[key] as unknown[]).concat([value]) : [obj[key], value],
+    }),
+    {},
+  );
+}
 
 /** CRC-32C bit by bit (reflected polynomial 0x82F63B78): slow and obviously right, the reference for the tables. */
 function referenceCrc32C(bytes: Uint8Array): number {
@@ -128,6 +140,35 @@ describe('the patched kafkajs encoder', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+
+  it('decodes record headers as kafkajs 2.2.4 does (repeated keys, and keys such as __proto__ and toString)', () => {
+    const key = fc.constantFrom('traceparent', 'a', 'b', '__proto__', 'toString', 'floodgate-schema');
+    const entries = fc.uniqueArray(fc.tuple(key, fc.array(fc.string(), { minLength: 1, maxLength: 3 })), { selector: ([k]) => k, maxLength: 6 });
+    fc.assert(
+      fc.property(entries, (list) => {
+        const headers: Record<string, string[]> = {};
+        for (const [k, values] of list) Object.defineProperty(headers, k, { value: values, enumerable: true, configurable: true, writable: true });
+        const encoded: Buffer = Record({ key: 'k', value: Buffer.from('v'), headers, timestampDelta: 1, offsetDelta: 2 }).buffer;
+        const body = new Decoder(encoded).readVarIntBytes();
+        const decoded = RecordDecoder(new Decoder(body), { firstOffset: '10', firstTimestamp: '1795000000000', magicByte: 2 });
+        const pairs = list.flatMap(([k, values]) => values.map((v) => ({ key: k, value: Buffer.from(v) })));
+        const expected = upstreamHeaders(pairs);
+        expect(Object.getOwnPropertyNames(decoded.headers)).toEqual(Object.getOwnPropertyNames(expected));
+        for (const name of Object.getOwnPropertyNames(expected)) {
+          expect(Object.getOwnPropertyDescriptor(decoded.headers, name)!.value).toEqual(Object.getOwnPropertyDescriptor(expected, name)!.value);
+        }
+        expect(Object.getPrototypeOf(decoded.headers)).toBe(Object.prototype);
+        expect(decoded.offset).toBe('12');
+        expect(decoded.timestamp).toBe('1795000000001');
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('is the patched decoder: headers are not copied per header', () => {
+    const source = require('node:fs').readFileSync(require.resolve('kafkajs/src/protocol/recordBatch/record/v0/decoder'), 'utf8');
+    expect(source).not.toContain('...obj');
   });
 
   it('is the patched encoder: no zero-filled allocation per record or header', () => {
