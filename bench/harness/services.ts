@@ -145,7 +145,27 @@ export async function createTopics(res: Resources, admin: Admin, prefix: string)
     topics: topicSpecs(prefix),
   });
   res.defer(() => admin.deleteTopics({ topics }));
+  await untilPartitionsServe(admin, topics);
   return names;
+}
+
+/**
+ * `waitForLeaders` reads the controller's view; the broker's own metadata can lag it for a moment, and a
+ * produce or fetch then fails with "This server does not host this topic-partition" (it did once, in
+ * e2e-latency). Ready when every partition's leader answers ListOffsets.
+ */
+async function untilPartitionsServe(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      for (const topic of topics) await admin.fetchTopicOffsets(topic);
+      return;
+    } catch (err) {
+      if (Date.now() > deadline)
+        throw new Error(`topics ${topics.join(', ')} not served ${timeoutMs} ms after creation: ${(err as Error).message}`, { cause: err });
+      await sleep(100);
+    }
+  }
 }
 
 /** A fresh database with Floodgate's schema (owned by the application role), dropped by `res`. */
