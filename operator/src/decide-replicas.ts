@@ -140,7 +140,12 @@ const fmtRate = (n: number) => (n >= 100 ? fmt(n) : n.toFixed(1));
  * 0 when no partition is known (nothing caps).
  */
 export function replicasWithPartitions(m: LagMeasurement, spec: Pick<ScalerSpec, 'consumersPerReplica'>): number {
-  return Math.ceil(m.partitions.length / Math.max(1, Math.trunc(spec.consumersPerReplica ?? 1)));
+  return Math.ceil(m.partitions.length / membersPerReplicaOf(spec));
+}
+
+/** The spec's consumersPerReplica as a whole number of at least 1 (absent means 1). */
+function membersPerReplicaOf(spec: Pick<ScalerSpec, 'consumersPerReplica'>): number {
+  return Math.max(1, Math.trunc(spec.consumersPerReplica ?? 1));
 }
 
 export function decideReplicas(input: DecisionInput): Decision {
@@ -150,7 +155,7 @@ export function decideReplicas(input: DecisionInput): Decision {
   const words: string[] = [];
   const partitions = m.partitions.length;
   const cap = replicasWithPartitions(m, spec);
-  const membersPerReplica = Math.max(1, Math.trunc(spec.consumersPerReplica ?? 1));
+  const membersPerReplica = membersPerReplicaOf(spec);
   const totalLag = Math.max(0, m.totalLag);
   const history = normaliseHistory(input.history, now, spec);
 
