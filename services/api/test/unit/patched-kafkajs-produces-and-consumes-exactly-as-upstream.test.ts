@@ -13,6 +13,45 @@ const Record = require('kafkajs/src/protocol/recordBatch/record/v0');
 const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0');
 const crc32C = require('kafkajs/src/protocol/recordBatch/crc32C');
 const RecordDecoder = require('kafkajs/src/protocol/recordBatch/record/v0/decoder');
+const murmur2 = require('kafkajs/src/producer/partitioners/default/murmur2');
+const groupMessagesPerPartition = require('kafkajs/src/producer/groupMessagesPerPartition');
+const Long = require('kafkajs/src/utils/long');
+
+/** Upstream kafkajs 2.2.4's murmur2 on its BigInt-backed Long, verbatim: the reference for the 32-bit version. */
+function upstreamMurmur2(key: string | Buffer): number {
+  const SEED = Long.fromValue(0x9747b28c);
+  const M = Long.fromValue(0x5bd1e995);
+  const R = Long.fromValue(24);
+  const data = Buffer.isBuffer(key) ? key : Buffer.from(String(key));
+  const length = data.length;
+  let h = Long.fromValue(SEED.xor(length));
+  const length4 = Math.floor(length / 4);
+  for (let i = 0; i < length4; i++) {
+    const i4 = i * 4;
+    let k = (data[i4 + 0]! & 0xff) + ((data[i4 + 1]! & 0xff) << 8) + ((data[i4 + 2]! & 0xff) << 16) + ((data[i4 + 3]! & 0xff) << 24);
+    k = Long.fromValue(k);
+    k = k.multiply(M);
+    k = k.xor(k.toInt() >>> R);
+    k = Long.fromValue(k).multiply(M);
+    h = h.multiply(M);
+    h = h.xor(k);
+  }
+  /* eslint-disable no-fallthrough -- as upstream */
+  switch (length % 4) {
+    case 3:
+      h = h.xor((data[(length & ~3) + 2]! & 0xff) << 16);
+    case 2:
+      h = h.xor((data[(length & ~3) + 1]! & 0xff) << 8);
+    case 1:
+      h = h.xor(data[length & ~3]! & 0xff);
+      h = h.multiply(M);
+  }
+  /* eslint-enable no-fallthrough */
+  h = h.xor(h.toInt() >>> 13);
+  h = h.multiply(M);
+  h = h.xor(h.toInt() >>> 15);
+  return h.toInt();
+}
 
 /** Upstream kafkajs 2.2.4's header merge (its expression, typed): the reference for the patched loop. */
 function upstreamHeaders(pairs: { key: string; value: Buffer }[]): Record<string, unknown> {
@@ -166,9 +205,52 @@ describe('the patched kafkajs encoder', () => {
     );
   });
 
-  it('is the patched decoder: headers are not copied per header', () => {
-    const source = require('node:fs').readFileSync(require.resolve('kafkajs/src/protocol/recordBatch/record/v0/decoder'), 'utf8');
-    expect(source).not.toContain('...obj');
+  it("hashes keys to partitions as Kafka's Java client does (its own test vectors) and as upstream kafkajs does", () => {
+    // org.apache.kafka.common.utils.UtilsTest#testMurmur2: the partition of a key must not depend on the client.
+    const java: [string, number][] = [
+      ['21', -973932308],
+      ['foobar', -790332482],
+      ['a-little-bit-long-string', -985981536],
+      ['a-little-bit-longer-string', -1486304829],
+      ['lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8', -58897971],
+      ['abc', 479470107],
+    ];
+    for (const [key, hash] of java) expect(murmur2(key)).toBe(hash);
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: 'binary' }),
+          fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)),
+        ),
+        (key) => {
+          expect(murmur2(key)).toBe(upstreamMurmur2(key));
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('groups messages per partition as upstream does, in order', () => {
+    const partitionMetadata = Array.from({ length: 12 }, (_, partitionId) => ({ partitionId, leader: 0 }));
+    const partitioner = ({ message }: { message: { key: string } }) => (murmur2(message.key) & 0x7fffffff) % 12;
+    fc.assert(
+      fc.property(fc.array(fc.string({ maxLength: 8 }), { maxLength: 300 }), (keys) => {
+        const messages = keys.map((key, i) => ({ key, value: String(i) }));
+        const expected: Record<number, unknown[]> = {};
+        for (const m of messages) (expected[partitioner({ message: m })] ??= []).push(m);
+        const grouped = groupMessagesPerPartition({ topic: 't', partitionMetadata, messages, partitioner });
+        expect(grouped).toEqual(expected);
+        expect(Object.keys(grouped)).toEqual(Object.keys(expected));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('is the patched kafkajs: headers not copied per header, murmur2 without Long, no array copy per grouped message', () => {
+    const source = (module: string) => require('node:fs').readFileSync(require.resolve(module), 'utf8');
+    expect(source('kafkajs/src/protocol/recordBatch/record/v0/decoder')).not.toContain('...obj');
+    expect(source('kafkajs/src/producer/partitioners/default/murmur2')).not.toContain('utils/long');
+    expect(source('kafkajs/src/producer/groupMessagesPerPartition')).not.toContain('...current');
   });
 
   it('is the patched encoder: no zero-filled allocation per record or header', () => {
