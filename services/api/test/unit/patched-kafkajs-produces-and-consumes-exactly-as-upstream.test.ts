@@ -17,7 +17,7 @@ const murmur2 = require('kafkajs/src/producer/partitioners/default/murmur2');
 const groupMessagesPerPartition = require('kafkajs/src/producer/groupMessagesPerPartition');
 const Long = require('kafkajs/src/utils/long');
 
-/** Upstream kafkajs 2.2.4's murmur2 on its BigInt-backed Long, verbatim: the reference for the 32-bit version. */
+/** Upstream kafkajs 2.2.4's murmur2 on its BigInt-backed Long, step for step: the reference for the 32-bit version. */
 function upstreamMurmur2(key: string | Buffer): number {
   const SEED = Long.fromValue(0x9747b28c);
   const M = Long.fromValue(0x5bd1e995);
@@ -28,25 +28,21 @@ function upstreamMurmur2(key: string | Buffer): number {
   const length4 = Math.floor(length / 4);
   for (let i = 0; i < length4; i++) {
     const i4 = i * 4;
-    let k = (data[i4 + 0]! & 0xff) + ((data[i4 + 1]! & 0xff) << 8) + ((data[i4 + 2]! & 0xff) << 16) + ((data[i4 + 3]! & 0xff) << 24);
-    k = Long.fromValue(k);
+    let k = Long.fromValue((data[i4 + 0]! & 0xff) + ((data[i4 + 1]! & 0xff) << 8) + ((data[i4 + 2]! & 0xff) << 16) + ((data[i4 + 3]! & 0xff) << 24));
     k = k.multiply(M);
     k = k.xor(k.toInt() >>> R);
     k = Long.fromValue(k).multiply(M);
     h = h.multiply(M);
     h = h.xor(k);
   }
-  /* eslint-disable no-fallthrough -- as upstream */
-  switch (length % 4) {
-    case 3:
-      h = h.xor((data[(length & ~3) + 2]! & 0xff) << 16);
-    case 2:
-      h = h.xor((data[(length & ~3) + 1]! & 0xff) << 8);
-    case 1:
-      h = h.xor(data[length & ~3]! & 0xff);
-      h = h.multiply(M);
+  // upstream's switch with fall-through, as ifs
+  const tail = length % 4;
+  if (tail >= 3) h = h.xor((data[(length & ~3) + 2]! & 0xff) << 16);
+  if (tail >= 2) h = h.xor((data[(length & ~3) + 1]! & 0xff) << 8);
+  if (tail >= 1) {
+    h = h.xor(data[length & ~3]! & 0xff);
+    h = h.multiply(M);
   }
-  /* eslint-enable no-fallthrough */
   h = h.xor(h.toInt() >>> 13);
   h = h.multiply(M);
   h = h.xor(h.toInt() >>> 15);
