@@ -22,6 +22,7 @@ import type { ApiConfig } from './config';
 import { DependencyMonitor } from './dependency-monitor';
 import { createMetrics, type ApiMetrics } from './metrics';
 import { RateLimiter } from './rate-limit';
+import { AuthFailureLimiter } from './auth/auth-failure-limiter';
 
 export interface RunningApi {
   server: http.Server;
@@ -116,6 +117,10 @@ export async function startApi(cfg: ApiConfig, logger: Logger = createLogger('fl
     }),
     apiKeys: new ApiKeyVerifier(pools.primary, cfg.API_KEY_CACHE_TTL_MS),
     rateLimiter: new RateLimiter(redis, cfg.RATE_LIMIT_PER_MINUTE, cfg.REDIS_KEY_PREFIX, metrics, logger),
+    authFailures:
+      cfg.AUTH_FAILURES_PER_MINUTE > 0
+        ? new AuthFailureLimiter(new RateLimiter(redis, cfg.AUTH_FAILURES_PER_MINUTE, cfg.REDIS_KEY_PREFIX, metrics, logger), cfg.AUTH_FAILURES_PER_MINUTE)
+        : undefined,
     producer: batching,
     primary: pools.primary,
     replica: pools.replica,

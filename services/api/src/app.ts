@@ -7,6 +7,7 @@ import type { DeviceCache } from '@floodgate/cache';
 import type { Logger } from '@floodgate/config';
 import type { ApiKeyVerifier } from './auth/api-keys';
 import { authenticate } from './auth/authorize';
+import type { AuthFailureLimiter } from './auth/auth-failure-limiter';
 import type { JwtVerifier } from './auth/jwt-verifier';
 import type { BatchingProducer } from './batching-producer';
 import type { DependencyMonitor } from './dependency-monitor';
@@ -27,6 +28,8 @@ export interface AppDeps {
   jwt: JwtVerifier;
   apiKeys: ApiKeyVerifier;
   rateLimiter: RateLimiter;
+  /** Failed authentications per address (absent: not limited). */
+  authFailures?: AuthFailureLimiter;
   producer: BatchingProducer;
   primary: pg.Pool;
   replica: pg.Pool;
@@ -84,7 +87,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
 
-  app.use('/v1', authenticate(deps.jwt, deps.apiKeys), deps.rateLimiter.middleware());
+  app.use('/v1', authenticate(deps.jwt, deps.apiKeys, deps.authFailures), deps.rateLimiter.middleware());
   app.use(ingestRoutes({ producer: deps.producer, metrics: deps.metrics, retryAfterSeconds: deps.retryAfterSeconds }));
   app.use(deviceRoutes({ replica: deps.replica, cache: deps.cache, cacheFillTtlMs: deps.cacheFillTtlMs, metrics: deps.metrics, logger: deps.logger }));
   app.use(alertRoutes({ primary: deps.primary, replica: deps.replica }));

@@ -28,6 +28,10 @@ export const apiConfigSchema = z
     /** How long a verified API key is trusted before the database is asked again (the revocation delay). */
     API_KEY_CACHE_TTL_MS: env.int(5000, 0, 300_000),
     RATE_LIMIT_PER_MINUTE: env.int(1000, 1),
+    /** Failed authentications per client address per minute; beyond it the address gets 429 until the window frees
+     * (0: off, the default). The address is the client's only with TRUST_PROXY_HOPS right behind a proxy, and devices
+     * behind one NAT share it: see docs/security.md before turning it on. */
+    AUTH_FAILURES_PER_MINUTE: env.int(0, 0),
     /** Key prefix in Redis, shared with the worker's device cache. */
     REDIS_KEY_PREFIX: z.string().min(1).default('floodgate'),
     /** TTL of a device state filled into Redis from a replica (the worker refreshes on every event). */

@@ -2,6 +2,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { ProblemError } from '../problem';
 import type { ApiKeyVerifier } from './api-keys';
+import type { AuthFailureLimiter } from './auth-failure-limiter';
 import type { JwtVerifier } from './jwt-verifier';
 import { AuthenticationError, type Principal, type Role } from './principal';
 
@@ -13,10 +14,16 @@ declare module 'express-serve-static-core' {
 
 const challenge = { 'WWW-Authenticate': 'Bearer realm="floodgate"' };
 
-export function authenticate(jwt: JwtVerifier, apiKeys: ApiKeyVerifier) {
+/** `failures`, when given, answers 429 to an address with too many failed authentications (auth-failure-limiter.ts). */
+export function authenticate(jwt: JwtVerifier, apiKeys: ApiKeyVerifier, failures?: AuthFailureLimiter) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const authorization = req.headers.authorization;
     const apiKey = req.headers['x-api-key'];
+    const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    if (failures) {
+      const verdict = failures.check(address);
+      if (verdict.blocked) return next(tooManyFailures(failures.limit, verdict.retryAfterSeconds));
+    }
     try {
       if (authorization !== undefined) {
         const match = /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i.exec(authorization);
@@ -29,10 +36,28 @@ export function authenticate(jwt: JwtVerifier, apiKeys: ApiKeyVerifier) {
       }
       next();
     } catch (err) {
-      if (err instanceof AuthenticationError) return next(new ProblemError(401, 'unauthenticated', err.reason, {}, challenge));
-      next(err);
+      if (!(err instanceof AuthenticationError)) return next(err);
+      if (failures) {
+        try {
+          const verdict = await failures.recordFailure(address);
+          if (verdict.blocked) return next(tooManyFailures(failures.limit, verdict.retryAfterSeconds));
+        } catch (countError) {
+          return next(countError);
+        }
+      }
+      next(new ProblemError(401, 'unauthenticated', err.reason, {}, challenge));
     }
   };
+}
+
+function tooManyFailures(limit: number, retryAfterSeconds: number): ProblemError {
+  return new ProblemError(
+    429,
+    'rateLimited',
+    `more than ${limit} failed authentications per minute from this address; retry in ${retryAfterSeconds} s`,
+    {},
+    { 'Retry-After': String(retryAfterSeconds) },
+  );
 }
 
 /** Roles allowed for each kind of operation. */
