@@ -19,7 +19,8 @@ export function authenticate(jwt: JwtVerifier, apiKeys: ApiKeyVerifier, failures
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const authorization = req.headers.authorization;
     const apiKey = req.headers['x-api-key'];
-    const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    // req.ip walks X-Forwarded-For through the trust-proxy rules: only worth it when failures are limited.
+    const address = failures ? (req.ip ?? req.socket.remoteAddress ?? 'unknown') : '';
     if (failures) {
       const verdict = failures.check(address);
       if (verdict.blocked) return next(tooManyFailures(failures.limit, verdict.retryAfterSeconds));
