@@ -116,7 +116,7 @@ export async function startApi(cfg: ApiConfig, logger: Logger = createLogger('fl
       jwksCooldownMs: cfg.JWT_JWKS_COOLDOWN_MS,
     }),
     apiKeys: new ApiKeyVerifier(pools.primary, cfg.API_KEY_CACHE_TTL_MS),
-    rateLimiter: new RateLimiter(redis, cfg.RATE_LIMIT_PER_MINUTE, cfg.REDIS_KEY_PREFIX, metrics, logger),
+    rateLimiter: new RateLimiter(redis, cfg.RATE_LIMIT_PER_MINUTE, cfg.REDIS_KEY_PREFIX, metrics, logger, cfg.RATE_LIMIT_LEASE_MAX),
     authFailures:
       cfg.AUTH_FAILURES_PER_MINUTE > 0
         ? new AuthFailureLimiter(new RateLimiter(redis, cfg.AUTH_FAILURES_PER_MINUTE, cfg.REDIS_KEY_PREFIX, metrics, logger), cfg.AUTH_FAILURES_PER_MINUTE)

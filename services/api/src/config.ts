@@ -28,6 +28,9 @@ export const apiConfigSchema = z
     /** How long a verified API key is trusted before the database is asked again (the revocation delay). */
     API_KEY_CACHE_TTL_MS: env.int(5000, 0, 300_000),
     RATE_LIMIT_PER_MINUTE: env.int(1000, 1),
+    /** Most requests of one principal a process takes from the shared Redis window in one call and spends locally
+     * (also at most 1/1000 of RATE_LIMIT_PER_MINUTE, so the default limit counts every request; 1: always). */
+    RATE_LIMIT_LEASE_MAX: env.int(64, 1, 1000),
     /** Failed authentications per client address per minute; beyond it the address gets 429 until the window frees
      * (0: off, the default). The address is the client's only with TRUST_PROXY_HOPS right behind a proxy, and devices
      * behind one NAT share it: see docs/security.md before turning it on. */

@@ -2,8 +2,11 @@
  * Per-principal rate limit: at most N requests in any 60-second window, counted in
  * one-second buckets of a Redis hash by a Lua script (atomic across API replicas, time
  * from the Redis server so replicas' clocks do not matter). The bucket count bounds the
- * memory per principal whatever the limit. If Redis is unreachable, each process applies
- * the same algorithm on its own and the floodgate_rate_limit_degraded gauge says so.
+ * memory per principal whatever the limit. A principal with a high limit is served from
+ * short leases on that window (rate-limit-leases.ts: one Redis call per lease, not per
+ * request); with the default limit every request is counted on its own. If Redis is
+ * unreachable, each process applies the same algorithm on its own and the
+ * floodgate_rate_limit_degraded gauge says so.
  */
 import type { NextFunction, Request, Response } from 'express';
 import type Redis from 'ioredis';
@@ -11,14 +14,17 @@ import type { Logger } from '@floodgate/config';
 import { ProblemError } from './problem';
 import type { ApiMetrics } from './metrics';
 import { principalOf } from './auth/authorize';
+import { RateLimitLeases, type WindowGrant } from './rate-limit-leases';
 
 const windowSeconds = 60;
 
-// KEYS[1] = bucket hash; ARGV = window seconds, limit. Returns {allowed, remaining, seconds until capacity frees}.
+// KEYS[1] = bucket hash; ARGV = window seconds, limit, requests wanted. Counts and returns
+// {granted (0 when over the limit), remaining after the grant, seconds until capacity frees}.
 const SCRIPT = `
 local now = tonumber(redis.call('TIME')[1])
 local window = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
+local wanted = tonumber(ARGV[3])
 local fields = redis.call('HGETALL', KEYS[1])
 local total = 0
 local buckets = {}
@@ -36,9 +42,10 @@ table.sort(buckets, function(a, b) return a[1] < b[1] end)
 local reset = window
 if #buckets > 0 then reset = buckets[1][1] + window - now end
 if total < limit then
-  redis.call('HINCRBY', KEYS[1], now, 1)
+  local granted = math.min(wanted, limit - total)
+  redis.call('HINCRBY', KEYS[1], now, granted)
   redis.call('EXPIRE', KEYS[1], window + 1)
-  return { 1, limit - total - 1, reset }
+  return { granted, limit - total - granted, reset }
 end
 local freed = 0
 for _, b in ipairs(buckets) do
@@ -94,35 +101,54 @@ export class LocalWindowLimiter {
   }
 }
 
-type LimiterRedis = Redis & { floodgateRateWindow(key: string, window: string, limit: string): Promise<[number, number, number]> };
+type LimiterRedis = Redis & {
+  floodgateRateWindow(key: string, window: string, limit: string, wanted: string): Promise<[number, number, number]>;
+};
+
+/**
+ * The largest lease for a limit: at most 1/1000 of it (so the default 1,000/minute counts every request in Redis, and a
+ * replica can hold back at most 0.1 % of a principal's budget), and at most `leaseMax` (RATE_LIMIT_LEASE_MAX).
+ */
+export function maxLeaseFor(limit: number, leaseMax: number): number {
+  return Math.max(1, Math.min(leaseMax, Math.floor(limit / 1000)));
+}
 
 export class RateLimiter {
   private readonly redis: LimiterRedis;
   private readonly local: LocalWindowLimiter;
+  private readonly leases: RateLimitLeases;
   private degraded = false;
 
+  /** `leaseMax` 1 (the default) counts every request in Redis; see maxLeaseFor for larger values. */
   constructor(
     redis: Redis,
     private readonly limit: number,
     private readonly prefix: string,
     private readonly metrics: ApiMetrics,
     private readonly logger: Logger,
+    leaseMax = 1,
   ) {
     if (!('floodgateRateWindow' in redis)) redis.defineCommand('floodgateRateWindow', { numberOfKeys: 1, lua: SCRIPT });
     this.redis = redis as LimiterRedis;
     this.local = new LocalWindowLimiter(limit);
+    this.leases = new RateLimitLeases(maxLeaseFor(limit, leaseMax), (key, wanted) => this.takeFromWindow(key, wanted));
     metrics.rateLimitDegraded.set(0);
+  }
+
+  private async takeFromWindow(principalKey: string, wanted: number): Promise<WindowGrant> {
+    const [granted, remaining, reset] = await this.redis.floodgateRateWindow(
+      `${this.prefix}:ratelimit:${principalKey}`,
+      String(windowSeconds),
+      String(this.limit),
+      String(wanted),
+    );
+    this.setDegraded(false);
+    return { granted, remaining, resetSeconds: Math.max(1, reset) };
   }
 
   async take(principalKey: string): Promise<RateDecision> {
     try {
-      const [allowed, remaining, reset] = await this.redis.floodgateRateWindow(
-        `${this.prefix}:ratelimit:${principalKey}`,
-        String(windowSeconds),
-        String(this.limit),
-      );
-      this.setDegraded(false);
-      return { allowed: allowed === 1, remaining, resetSeconds: Math.max(1, reset) };
+      return await this.leases.take(principalKey);
     } catch (err) {
       this.setDegraded(true, err);
       return this.local.take(principalKey);
