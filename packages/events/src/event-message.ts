@@ -4,7 +4,7 @@
  * The worker decodes with `decodeEventMessage`; anything it cannot decode is a
  * poison message (permanent failure, dead-lettered).
  */
-import { eventSchema, payloadAsSent, type DeviceEvent } from './event-schema';
+import { eventSchema, normalisedTime, payloadAsSent, plainlyValidEvent, type DeviceEvent, type EventInput } from './event-schema';
 
 export const SCHEMA_VERSION = 'floodgate.event.v1';
 
@@ -53,6 +53,17 @@ export class PoisonMessageError extends Error {
 
 const storedEventSchema = eventSchema.required({ eventId: true });
 
+/** The event in a message value: the fast path when it is plainly valid (the API writes nothing else), else zod's verdict. */
+function storedEvent(json: unknown): EventInput & { eventId: string } {
+  const plain = plainlyValidEvent(json);
+  if (plain?.eventId !== undefined) return plain as EventInput & { eventId: string };
+  const parsed = storedEventSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new PoisonMessageError(`value is not a valid event: ${parsed.error.issues.map((i) => `/${i.path.join('/')} ${i.message}`).join('; ')}`);
+  }
+  return parsed.data;
+}
+
 /** Decodes a message value; throws PoisonMessageError for anything that is not a valid v1 event. */
 export function decodeEventMessage(
   value: Buffer | string | null,
@@ -67,12 +78,8 @@ export function decodeEventMessage(
   } catch (err) {
     throw new PoisonMessageError(`value is not JSON: ${(err as Error).message}`);
   }
-  const parsed = storedEventSchema.safeParse(json);
-  if (!parsed.success) {
-    throw new PoisonMessageError(`value is not a valid event: ${parsed.error.issues.map((i) => `/${i.path.join('/')} ${i.message}`).join('; ')}`);
-  }
-  const e = parsed.data;
-  const event: DeviceEvent = { eventId: e.eventId, deviceId: e.deviceId, ts: new Date(e.ts).toISOString(), metrics: e.metrics };
+  const e = storedEvent(json);
+  const event: DeviceEvent = { eventId: e.eventId, deviceId: e.deviceId, ts: normalisedTime(e.ts), metrics: e.metrics };
   const payload = payloadAsSent(json, e.payload); // every key, also an own "__proto__"
   if (payload !== undefined) event.payload = payload;
   return event;
