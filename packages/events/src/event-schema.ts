@@ -168,17 +168,37 @@ export function unstorableText(value: unknown, pointer = ''): string | undefined
   return undefined;
 }
 
-/** Depth of nested arrays/objects, to refuse bodies built to exhaust the parser or validator. */
+/** Depth of nested arrays/objects, to refuse bodies built to exhaust the parser or validator (stops past `limit`). */
 export function jsonDepth(value: unknown, limit = limits.maxJsonDepth): number {
+  // Iterative with two parallel stacks (no tuple per node: the API walks every body it accepts).
+  const values: unknown[] = [value];
+  const depths: number[] = [0];
   let max = 0;
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length) {
-    const [v, d] = stack.pop()!;
+  while (values.length) {
+    const v = values.pop();
+    const d = depths.pop()!;
     if (v === null || typeof v !== 'object') continue;
     const depth = d + 1;
     if (depth > max) max = depth;
     if (max > limit) return max;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth]);
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const child: unknown = v[i];
+        if (child !== null && typeof child === 'object') {
+          values.push(child);
+          depths.push(depth);
+        }
+      }
+    } else {
+      for (const key in v) {
+        if (!Object.hasOwn(v, key)) continue;
+        const child: unknown = (v as Record<string, unknown>)[key];
+        if (child !== null && typeof child === 'object') {
+          values.push(child);
+          depths.push(depth);
+        }
+      }
+    }
   }
   return max;
 }

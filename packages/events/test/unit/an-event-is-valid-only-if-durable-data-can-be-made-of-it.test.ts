@@ -79,6 +79,17 @@ describe('event validation', () => {
     expect(jsonDepth(deep)).toBe(33);
     expect(jsonDepth({ a: { b: [1] } })).toBe(3);
   });
+
+  it('measures the depth a recursive walk would, for random JSON', () => {
+    const reference = (v: unknown): number =>
+      v === null || typeof v !== 'object' ? 0 : 1 + Math.max(0, ...(Array.isArray(v) ? v : Object.values(v)).map(reference));
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 12 }), (value) => {
+        expect(jsonDepth(value)).toBe(reference(value));
+      }),
+      { numRuns: 3000, seed: 11 },
+    );
+  });
 });
 
 describe('Kafka message encoding', () => {
