@@ -42,6 +42,22 @@ describe('leases on the shared rate-limit window', () => {
     expect(window.calls).toEqual([1, 1, 1, 1, 1, 1, 1]);
   });
 
+  it('with leases of one, sends concurrent requests to the window side by side, not one at a time', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const take: TakeFromWindow = async () => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      inFlight -= 1;
+      return { granted: 1, remaining: 100, resetSeconds: 60 };
+    };
+    const leases = new RateLimitLeases(1, take);
+    const decisions = await Promise.all(Array.from({ length: 20 }, () => leases.take('p')));
+    expect(admitted(decisions)).toBe(20);
+    expect(most).toBe(20);
+  });
+
   it('grows the lease while a busy principal spends it, so 1,000 requests cost about 20 window calls', async () => {
     const window = fakeWindow(1_000_000);
     const leases = new RateLimitLeases(64, window.take, 1000, () => 0);
