@@ -60,6 +60,43 @@ function upstreamHeaders(pairs: { key: string; value: Buffer }[]): Record<string
   );
 }
 
+type RecordFields = { key?: unknown; value?: unknown; headers?: Record<string, unknown>; timestampDelta: number; offsetDelta: number };
+
+/**
+ * Upstream kafkajs 2.2.4's record encoder (record/v0/index.js and header/v0/index.js), statement for statement, on
+ * the Encoder's own primitives (each checked above against independent references): the reference for the patched
+ * record, which writes the same bytes into one buffer without an object and an Encoder per header.
+ */
+function upstreamRecord({ offsetDelta = 0, timestampDelta = 0, key, value, headers = {} }: RecordFields): Buffer {
+  const headersArray = Object.keys(headers).flatMap((headerKey) =>
+    !Array.isArray(headers[headerKey])
+      ? [{ key: headerKey, value: headers[headerKey] }]
+      : (headers[headerKey] as unknown[]).map((headerValue) => ({ key: headerKey, value: headerValue })),
+  );
+  let sizeOfHeaders = Encoder.sizeOfVarInt(headersArray.length);
+  for (const header of headersArray) {
+    const keySize = Buffer.byteLength(header.key);
+    const valueSize = Buffer.byteLength(header.value as string);
+    sizeOfHeaders += Encoder.sizeOfVarInt(keySize) + keySize;
+    sizeOfHeaders += header.value === null ? Encoder.sizeOfVarInt(-1) : Encoder.sizeOfVarInt(valueSize) + valueSize;
+  }
+  const sizeOfBody =
+    1 +
+    Encoder.sizeOfVarLong(timestampDelta) +
+    Encoder.sizeOfVarInt(offsetDelta) +
+    Encoder.sizeOfVarIntBytes(key) +
+    Encoder.sizeOfVarIntBytes(value) +
+    sizeOfHeaders;
+  return new Encoder()
+    .writeVarInt(sizeOfBody)
+    .writeInt8(0)
+    .writeVarLong(timestampDelta)
+    .writeVarInt(offsetDelta)
+    .writeVarIntBytes(key)
+    .writeVarIntBytes(value)
+    .writeVarIntArray(headersArray.map((h) => new Encoder().writeVarIntString(h.key).writeVarIntBytes(h.value))).buffer;
+}
+
 /** CRC-32C bit by bit (reflected polynomial 0x82F63B78): slow and obviously right, the reference for the tables. */
 function referenceCrc32C(bytes: Uint8Array): number {
   let crc = 0xffffffff;
@@ -117,6 +154,47 @@ describe('the patched kafkajs encoder', () => {
     const bytes: Buffer = batch.buffer;
     expect(bytes.length).toBe(70273);
     expect(crypto.createHash('sha256').update(bytes).digest('hex')).toBe('02e18d861abc7f8ada69e73bd8957fdc3be2afc69f2b91c9c0f60011fd8fb576');
+  });
+
+  it('encodes every record as upstream kafkajs 2.2.4 does (keys, values and headers as strings or Buffers, repeated headers)', () => {
+    const text = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 20 }), fc.string({ maxLength: 600 }));
+    const bytes = fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b));
+    const keyOrValue = fc.oneof(text, bytes, fc.constant(null), fc.constant(undefined));
+    const headerValue = fc.oneof(text, bytes);
+    const headerName = fc.oneof(fc.constantFrom('traceparent', 'floodgate-schema', 'ünï', '__proto__'), fc.string({ maxLength: 12 }));
+    const headers = fc.dictionary(headerName, fc.oneof(headerValue, fc.array(headerValue, { maxLength: 3 })), { maxKeys: 6 });
+    const fields = fc.record({
+      key: keyOrValue,
+      value: keyOrValue,
+      headers,
+      timestampDelta: fc.integer({ min: 0, max: 2 ** 45 }),
+      offsetDelta: fc.integer({ min: 0, max: 100_000 }),
+    });
+    fc.assert(
+      fc.property(fields, (f) => {
+        const encoded: Buffer = Record(f).buffer;
+        expect(encoded.equals(upstreamRecord(f))).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('refuses what upstream refused (a number key, a null header value) and a typed array it would have written corrupt', () => {
+    const base = { timestampDelta: 0, offsetDelta: 0 };
+    // Node's own TypeError (another realm than jest's), so matched by its message.
+    const refused = /argument must be of type string or an instance of Buffer/;
+    expect(() => upstreamRecord({ ...base, key: 5, value: 'v' })).toThrow(refused);
+    expect(() => Record({ ...base, key: 5, value: 'v' })).toThrow(refused);
+    expect(() => upstreamRecord({ ...base, key: 'k', value: 'v', headers: { h: null } })).toThrow(refused);
+    expect(() => Record({ ...base, key: 'k', value: 'v', headers: { h: null } })).toThrow(refused);
+    expect(() => upstreamRecord({ ...base, key: 'k', value: 'v', headers: { h: undefined } })).toThrow(refused);
+    expect(() => Record({ ...base, key: 'k', value: 'v', headers: { h: undefined } })).toThrow(refused);
+    // Upstream sized a Uint8Array by its bytes but wrote String(value) ("1,2,3"): a record whose length lies.
+    const typed = new Uint8Array([1, 2, 3]);
+    const corrupt = new Decoder(upstreamRecord({ ...base, key: 'k', value: typed }));
+    const declaredBody = corrupt.readVarInt();
+    expect(corrupt.buffer.length - corrupt.offset).not.toBe(declaredBody);
+    expect(() => Record({ ...base, key: 'k', value: typed })).toThrow('must be a string or a Buffer');
   });
 
   it('encodes the edge varints and varlongs exactly as kafkajs 2.2.4 does', () => {
@@ -247,6 +325,10 @@ describe('the patched kafkajs encoder', () => {
     expect(source('kafkajs/src/protocol/recordBatch/record/v0/decoder')).not.toContain('...obj');
     expect(source('kafkajs/src/producer/partitioners/default/murmur2')).not.toContain('utils/long');
     expect(source('kafkajs/src/producer/groupMessagesPerPartition')).not.toContain('...current');
+  });
+
+  it('is the patched record encoder: one Encoder per record, none per header', () => {
+    expect(require('node:fs').readFileSync(require.resolve('kafkajs/src/protocol/recordBatch/record/v0'), 'utf8')).not.toContain('headersArray.map(Header)');
   });
 
   it('is the patched encoder: no zero-filled allocation per record or header', () => {
