@@ -128,8 +128,7 @@ export class ReadingWriter {
     const client = await this.pool.connect();
     let released = false;
     try {
-      await client.query('BEGIN');
-      const newKeys = await this.storeReadings(client, events);
+      const newKeys = await this.beginAndStoreReadings(client, events);
 
       // Each device's newest event by (event time, event id), the time parsed once per event.
       const newest = new Map<string, { event: DeviceEvent; at: number }>();
@@ -169,12 +168,14 @@ export class ReadingWriter {
   }
 
   /**
-   * Stores the readings and returns the keys (device id, event id) of those that were not stored before, or 'all'. COPY in a
-   * savepoint first: when it succeeds, every reading was new. A unique violation means part of the batch is a
-   * redelivery; the savepoint is rolled back and the deduplicating INSERT tells which readings are new.
+   * Opens the transaction, stores the readings and returns the keys (device id, event id) of those that were not
+   * stored before, or 'all'. COPY in a savepoint first: when it succeeds, every reading was new. A unique violation
+   * means part of the batch is a redelivery; the savepoint is rolled back and the deduplicating INSERT tells which
+   * readings are new. Round trips are what a small transaction spends its time on, so BEGIN and SAVEPOINT go in one,
+   * and the savepoint is not released: the rest of the transaction runs inside it and COMMIT ends both.
    */
-  private async storeReadings(client: pg.PoolClient, events: IncomingEvent[]): Promise<Set<string> | 'all'> {
-    await client.query('SAVEPOINT store_readings');
+  private async beginAndStoreReadings(client: pg.PoolClient, events: IncomingEvent[]): Promise<Set<string> | 'all'> {
+    await client.query('BEGIN; SAVEPOINT store_readings');
     try {
       await copyRows(
         client,
@@ -188,7 +189,6 @@ export class ReadingWriter {
           ingestTimeMs === undefined ? null : new Date(ingestTimeMs).toISOString(),
         ]),
       );
-      await client.query('RELEASE SAVEPOINT store_readings');
       return 'all';
     } catch (err) {
       if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;

@@ -1,0 +1,54 @@
+/**
+ * Latency of the worker's database transaction (ReadingWriter.write: COPY of the readings, device upsert, alert rules)
+ * for small batches, the size a steady stream brings (35 events by default), on a fresh database of the local stack.
+ * For comparing two versions of the worker's SQL: run it on each, one after the other, a few times.
+ *
+ *   make up && eval "$(make -s env)"
+ *   npx tsx bench/tools/worker-transaction-latency.ts [events per transaction] [transactions]
+ *
+ * Each transaction's events go to devices of their own (10,000 in turn) with a metric the seeded rainfall rule
+ * watches, so the alert query runs as in production. The first fifth is warm-up and not counted.
+ */
+import pg from 'pg';
+import { AlertRuleSource } from '../../services/worker/src/alert-store';
+import { ReadingWriter, type IncomingEvent } from '../../services/worker/src/reading-writer';
+import { latencySummary } from '../harness/load';
+import { withResources } from '../harness/resources';
+import type { StackEnvironment } from '../harness/scenario';
+import { createDatabase, runId } from '../harness/services';
+
+async function main(): Promise<void> {
+  const size = Number(process.argv[2] ?? 35);
+  const transactions = Number(process.argv[3] ?? 1500);
+  if (!process.env.DATABASE_URL || !process.env.FLOODGATE_PG_SUPERUSER_URL) throw new Error('no stack: run make up, then eval "$(make -s env)"');
+  await withResources(console.error, async (res) => {
+    const url = await createDatabase(res, process.env as StackEnvironment, `tx_latency_${runId()}`);
+    const pool = new pg.Pool({ connectionString: url, max: 2 });
+    res.defer(() => pool.end());
+    const rules = new AlertRuleSource(pool, 10_000);
+    const writer = new ReadingWriter(pool, () => rules.current());
+    let n = 0;
+    const latencies: number[] = [];
+    for (let i = 0; i < transactions; i++) {
+      const events: IncomingEvent[] = Array.from({ length: size }, (_, k) => ({
+        event: {
+          eventId: `0193b000-0000-7000-8000-${(++n).toString(16).padStart(12, '0')}`,
+          deviceId: `device-${(i * size + k) % 10_000}`,
+          ts: new Date().toISOString(),
+          metrics: { rain_mm_h: 1 },
+        },
+        ingestTimeMs: Date.now(),
+      }));
+      const started = performance.now();
+      await writer.write(events);
+      if (i >= transactions / 5) latencies.push(performance.now() - started);
+    }
+    const { p50, p99 } = latencySummary(latencies);
+    console.log(`${size} events a transaction, ${latencies.length} transactions: p50 ${p50} ms, p99 ${p99} ms`);
+  });
+}
+
+main().catch((err: Error) => {
+  console.error(err.message);
+  process.exit(1);
+});
