@@ -171,8 +171,8 @@ export class ReadingWriter {
    * Opens the transaction, stores the readings and returns the keys (device id, event id) of those that were not
    * stored before, or 'all'. COPY in a savepoint first: when it succeeds, every reading was new. A unique violation
    * means part of the batch is a redelivery; the savepoint is rolled back and the deduplicating INSERT tells which
-   * readings are new. Round trips are what a small transaction spends its time on, so BEGIN and SAVEPOINT go in one,
-   * and the savepoint is not released: the rest of the transaction runs inside it and COMMIT ends both.
+   * readings are new. On an idle link a small transaction's time is mostly round trips, so BEGIN and SAVEPOINT go in
+   * one, and the savepoint is not released: the rest of the transaction runs inside it and COMMIT ends both.
    */
   private async beginAndStoreReadings(client: pg.PoolClient, events: IncomingEvent[]): Promise<Set<string> | 'all'> {
     await client.query('BEGIN; SAVEPOINT store_readings');
