@@ -45,21 +45,33 @@ export function deviceStateFromRow(r: DeviceRow): DeviceState {
 
 export const deviceKey = (prefix: string, deviceId: string) => `${prefix}:device:${deviceId}`;
 
-// KEYS[1] = device key; ARGV = ts_ms, event_id, json, ttl_ms.
-// The order key is "<ts_ms zero-padded to 15 digits>|<event id>": comparing the strings
-// compares (ts, eventId) without floating point.
+// KEYS = device keys; ARGV[1] = ttl_ms, then for the i-th key ARGV[3i - 1], ARGV[3i], ARGV[3i + 1] = ts_ms, event id,
+// json. Returns how many keys were written. The order key is "<ts_ms zero-padded to 15 digits>|<event id>": comparing
+// the strings compares (ts, eventId) without floating point. One call covers many devices: per call, Redis and the
+// client pay a fixed cost (a script run, a command object, a reply) that one call per device would pay per device.
+// The keys may lie in different hash slots: the cache is one Redis (charts/floodgate-redis), not a Redis Cluster.
 const CAS_SCRIPT = `
-local current = redis.call('HGET', KEYS[1], 'order')
-local order = string.format('%015d', tonumber(ARGV[1])) .. '|' .. ARGV[2]
-if current and current >= order then
-  return 0
+local ttl = tonumber(ARGV[1])
+local written = 0
+for i = 1, #KEYS do
+  local a = 3 * i - 1
+  local order = string.format('%015d', tonumber(ARGV[a])) .. '|' .. ARGV[a + 1]
+  local current = redis.call('HGET', KEYS[i], 'order')
+  if not current or current < order then
+    redis.call('HSET', KEYS[i], 'order', order, 'state', ARGV[a + 2])
+    redis.call('PEXPIRE', KEYS[i], ttl)
+    written = written + 1
+  end
 end
-redis.call('HSET', KEYS[1], 'order', order, 'state', ARGV[3])
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[4]))
-return 1
+return written
 `;
 
-type CacheRedis = Redis & { floodgateCasDeviceState(key: string, tsMs: string, eventId: string, json: string, ttlMs: string): Promise<number> };
+/** Devices per script call: a call runs atomically and holds Redis meanwhile, so a large batch is split. */
+export const CAS_DEVICES_PER_CALL = 500;
+
+/** The script's command as ioredis defines it: the number of keys first, then the keys, then the arguments. */
+type Cas = (...numberOfKeysKeysThenArgs: string[]) => unknown;
+type CacheRedis = Redis & { floodgateCasDeviceStates: (...numberOfKeysKeysThenArgs: string[]) => Promise<number> };
 
 export class DeviceCache {
   private readonly redis: CacheRedis;
@@ -68,41 +80,38 @@ export class DeviceCache {
     redis: Redis,
     private readonly prefix = 'floodgate',
   ) {
-    if (!('floodgateCasDeviceState' in redis)) redis.defineCommand('floodgateCasDeviceState', { numberOfKeys: 1, lua: CAS_SCRIPT });
+    // numberOfKeys is given per call (the first argument), so one script serves any number of devices.
+    if (!('floodgateCasDeviceStates' in redis)) redis.defineCommand('floodgateCasDeviceStates', { lua: CAS_SCRIPT });
     this.redis = redis as CacheRedis;
   }
 
   /** Writes `state` unless the cache already holds a state at least as new; true if written. */
   async writeIfNewer(state: DeviceState, ttlMs: number): Promise<boolean> {
-    const written = await this.redis.floodgateCasDeviceState(
-      deviceKey(this.prefix, state.deviceId),
-      String(Date.parse(state.ts)),
-      state.eventId,
-      JSON.stringify(state),
-      String(Math.max(1, Math.round(ttlMs))),
-    );
-    return written === 1;
+    return (await this.writeManyIfNewer([state], ttlMs)) === 1;
   }
 
-  /** Writes many states in one round trip; returns how many were newer than the cache. */
+  /**
+   * Writes many states in one round trip (one script call per `CAS_DEVICES_PER_CALL` devices); returns how many were
+   * newer than the cache. Each device is compared and set on its own, as `writeIfNewer` would.
+   */
   async writeManyIfNewer(states: DeviceState[], ttlMs: number): Promise<number> {
     if (states.length === 0) return 0;
-    const pipeline = this.redis.pipeline() as unknown as {
-      floodgateCasDeviceState(...args: string[]): void;
-      exec(): Promise<[Error | null, unknown][] | null>;
-    };
-    for (const s of states)
-      pipeline.floodgateCasDeviceState(
-        deviceKey(this.prefix, s.deviceId),
-        String(Date.parse(s.ts)),
-        s.eventId,
-        JSON.stringify(s),
-        String(Math.max(1, Math.round(ttlMs))),
-      );
+    const ttl = String(Math.max(1, Math.round(ttlMs)));
+    // Each call: the number of keys, the keys, the TTL, then (ts_ms, event id, json) per key.
+    const calls: string[][] = [];
+    for (let from = 0; from < states.length; from += CAS_DEVICES_PER_CALL) {
+      const chunk = states.slice(from, from + CAS_DEVICES_PER_CALL);
+      const args = [String(chunk.length), ...chunk.map((s) => deviceKey(this.prefix, s.deviceId)), ttl];
+      for (const s of chunk) args.push(String(Date.parse(s.ts)), s.eventId, JSON.stringify(s));
+      calls.push(args);
+    }
+    if (calls.length === 1) return Number(await this.redis.floodgateCasDeviceStates(...calls[0]!));
+    const pipeline = this.redis.pipeline() as unknown as { floodgateCasDeviceStates: Cas; exec(): Promise<[Error | null, unknown][] | null> };
+    for (const args of calls) pipeline.floodgateCasDeviceStates(...args);
     const results = (await pipeline.exec()) ?? [];
     const failed = results.find(([err]) => err);
     if (failed) throw failed[0];
-    return results.filter(([, v]) => v === 1).length;
+    return results.reduce((n, [, v]) => n + Number(v), 0);
   }
 
   async read(deviceId: string): Promise<DeviceState | undefined> {

@@ -1,3 +1,3 @@
 /** Redis cache of device state, coherent by event time. */
-export { DeviceCache, deviceKey, deviceStateFromRow, deviceStateColumns } from './device-cache';
+export { CAS_DEVICES_PER_CALL, DeviceCache, deviceKey, deviceStateFromRow, deviceStateColumns } from './device-cache';
 export type { DeviceState, DeviceRow } from './device-cache';
