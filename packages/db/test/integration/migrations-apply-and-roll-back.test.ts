@@ -58,6 +58,18 @@ describe('schema migrations', () => {
     expect(where[0]!.part).toBe('readings_default');
   });
 
+  it('keys readings by (device_id, ts, event_id), one index that deduplicates and serves history newest first', async () => {
+    await migrate({ databaseUrl: dbUrl() });
+    const indexes = await sql<{ indexname: string; indexdef: string }>(
+      dbUrl(),
+      `select indexname, indexdef from pg_indexes where schemaname = 'public' and tablename = 'readings'`,
+    );
+    expect(indexes).toEqual([{ indexname: 'readings_pkey', indexdef: expect.stringContaining('(device_id, ts, event_id)') }]);
+    const insert = `insert into readings (device_id, event_id, ts, metrics) values ('d2', '0193b000-0000-7000-8000-000000000001', '2001-01-01T00:00:00Z', '{}')`;
+    await sql(dbUrl(), insert);
+    await expect(sql(dbUrl(), insert)).rejects.toThrow(/readings_default_pkey|duplicate key/);
+  });
+
   it('allows at most one open alert per device and rule', async () => {
     await migrate({ databaseUrl: dbUrl() });
     const [rule] = await sql<{ id: string }>(
