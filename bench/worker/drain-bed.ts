@@ -50,9 +50,19 @@ export async function prefill(kafka: Kafka, topic: string, total: number, events
   return (performance.now() - started) / 1000;
 }
 
-export async function committedOffsets(admin: Admin, group: string, topic: string): Promise<number> {
-  const [offsets] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-  return (offsets?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+/**
+ * The group's committed offsets summed over the topic's partitions. A retriable Kafka error (the group coordinator
+ * still loading, say, on a broker just started: kafkajs's admin does not retry it) answers undefined, "not known
+ * yet": the caller polls again.
+ */
+export async function committedOffsets(admin: Admin, group: string, topic: string): Promise<number | undefined> {
+  try {
+    const [offsets] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    return (offsets?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+  } catch (err) {
+    if ((err as { retriable?: boolean }).retriable === true) return undefined;
+    throw err;
+  }
 }
 
 /** Topics, a migrated database and one worker process under a fresh prefix. */
@@ -92,6 +102,10 @@ export async function measureDrain(bed: WorkerBed, admin: Admin, total: number, 
   let lastSample = 0;
   for (;;) {
     const done = await committedOffsets(admin, bed.group, bed.topic);
+    if (done === undefined) {
+      await sleep(50);
+      continue;
+    }
     if (Date.now() - lastSample >= 250 || done >= total) {
       points.push([Math.round((Date.now() - origin) / 100) / 10, done]);
       lastSample = Date.now();
