@@ -4,7 +4,7 @@
  * p99 <= 10 ms) and redis-benchmark GET on the stack's Redis with the same value size and clients.
  */
 import Redis from 'ioredis';
-import { DeviceCache, type DeviceState } from '@floodgate/cache';
+import { DeviceCache, deviceCacheEntry, type DeviceState } from '@floodgate/cache';
 import { redisBenchmarkGet } from '../harness/ceilings';
 import { httpLoad } from '../harness/load';
 import { counterValue } from '../harness/metrics-text';
@@ -33,7 +33,7 @@ const scenario: Scenario = {
         metrics: { rain_mm_h: 3.5, soil_moisture_pct: 31, tilt_deg: 0.1, battery_v: 3.9 },
         updatedAt: new Date().toISOString(),
       }));
-      await cache.writeManyIfNewer(states, 6 * 3600_000);
+      await cache.writeManyIfNewer(states.map(deviceCacheEntry), 6 * 3600_000);
       res.defer(async () => {
         const keys = await redis.keys(`${prefix}:*`);
         if (keys.length) await redis.del(...keys);

@@ -10,7 +10,7 @@
  * The client's CPU includes building the states, the same for both. Keys: ab-old:* and ab-new:*, with a 60 s TTL.
  */
 import Redis from 'ioredis';
-import { DeviceCache, type DeviceState } from '@floodgate/cache';
+import { DeviceCache, deviceCacheEntry, type DeviceState } from '@floodgate/cache';
 
 // The previous script (before the per-call batching), verbatim.
 const OLD = `
@@ -51,7 +51,7 @@ void (async () => {
   for (let pass = 0; pass < 4; pass++)
     for (const [name, fn] of [
       ['per device', oldWrite],
-      ['per 500', (s: DeviceState[]) => cache.writeManyIfNewer(s, 60000)],
+      ['per 500', (s: DeviceState[]) => cache.writeManyIfNewer(s.map(deviceCacheEntry), 60000)],
     ] as const) {
       const r0 = await redisCpu();
       const c0 = process.cpuUsage();

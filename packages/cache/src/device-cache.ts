@@ -31,6 +31,52 @@ export interface DeviceRow {
 /** The columns to select for `deviceStateFromRow`. */
 export const deviceStateColumns = 'device_id, last_event_id::text, last_ts, metrics, payload, updated_at';
 
+/**
+ * A device state as the cache stores it: its JSON, and the event time (ms) and event id the compare-and-set orders
+ * it by. The worker gets these straight from PostgreSQL (`deviceCacheEntryColumns`), so the state goes from the
+ * database to Redis without being parsed into objects and serialized again.
+ */
+export interface DeviceCacheEntry {
+  deviceId: string;
+  eventId: string;
+  /** Event time in ms since the epoch, as a decimal string. */
+  tsMs: string;
+  /** The state's JSON: parses to what `deviceStateFromRow` gives for the same row. */
+  json: string;
+}
+
+/** A `devices` row selected with `deviceCacheEntryColumns`. */
+export interface DeviceCacheEntryRow {
+  device_id: string;
+  event_id: string;
+  ts_ms: string;
+  state: string;
+}
+
+// Times as Date.toISOString() writes them: UTC, milliseconds truncated as node-postgres truncates them.
+const isoUtc = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+const stateJson = (withPayload: boolean) =>
+  `json_build_object('deviceId', device_id, 'eventId', last_event_id, 'ts', ${isoUtc('last_ts')}, 'metrics', metrics, ${
+    withPayload ? `'payload', payload, ` : ''
+  }'updatedAt', ${isoUtc('updated_at')})`;
+
+/**
+ * The columns to select from `devices` (or return from an upsert) for `deviceCacheEntryFromRow`: the cached JSON
+ * built by PostgreSQL, with the same keys in the same order as `deviceStateFromRow`, and `payload` left out when
+ * it is NULL, as there.
+ */
+export const deviceCacheEntryColumns = `device_id, last_event_id::text AS event_id, floor(extract(epoch FROM last_ts) * 1000)::bigint::text AS ts_ms,
+  (CASE WHEN payload IS NULL THEN ${stateJson(false)} ELSE ${stateJson(true)} END)::text AS state`;
+
+export function deviceCacheEntryFromRow(r: DeviceCacheEntryRow): DeviceCacheEntry {
+  return { deviceId: r.device_id, eventId: r.event_id, tsMs: r.ts_ms, json: r.state };
+}
+
+/** The cache entry of a state built in JavaScript (the API's fill from a replica). */
+export function deviceCacheEntry(state: DeviceState): DeviceCacheEntry {
+  return { deviceId: state.deviceId, eventId: state.eventId, tsMs: String(Date.parse(state.ts)), json: JSON.stringify(state) };
+}
+
 /** The cached form of a device row: what the worker writes after its commit and the API fills from a replica. */
 export function deviceStateFromRow(r: DeviceRow): DeviceState {
   return {
@@ -87,22 +133,22 @@ export class DeviceCache {
 
   /** Writes `state` unless the cache already holds a state at least as new; true if written. */
   async writeIfNewer(state: DeviceState, ttlMs: number): Promise<boolean> {
-    return (await this.writeManyIfNewer([state], ttlMs)) === 1;
+    return (await this.writeManyIfNewer([deviceCacheEntry(state)], ttlMs)) === 1;
   }
 
   /**
-   * Writes many states in one round trip (one script call per `CAS_DEVICES_PER_CALL` devices); returns how many were
-   * newer than the cache. Each device is compared and set on its own, as `writeIfNewer` would.
+   * Writes many entries in one round trip (one script call per `CAS_DEVICES_PER_CALL` devices); returns how many
+   * were newer than the cache. Each device is compared and set on its own, as `writeIfNewer` would.
    */
-  async writeManyIfNewer(states: DeviceState[], ttlMs: number): Promise<number> {
-    if (states.length === 0) return 0;
+  async writeManyIfNewer(entries: DeviceCacheEntry[], ttlMs: number): Promise<number> {
+    if (entries.length === 0) return 0;
     const ttl = String(Math.max(1, Math.round(ttlMs)));
     // Each call: the number of keys, the keys, the TTL, then (ts_ms, event id, json) per key.
     const calls: string[][] = [];
-    for (let from = 0; from < states.length; from += CAS_DEVICES_PER_CALL) {
-      const chunk = states.slice(from, from + CAS_DEVICES_PER_CALL);
-      const args = [String(chunk.length), ...chunk.map((s) => deviceKey(this.prefix, s.deviceId)), ttl];
-      for (const s of chunk) args.push(String(Date.parse(s.ts)), s.eventId, JSON.stringify(s));
+    for (let from = 0; from < entries.length; from += CAS_DEVICES_PER_CALL) {
+      const chunk = entries.slice(from, from + CAS_DEVICES_PER_CALL);
+      const args = [String(chunk.length), ...chunk.map((e) => deviceKey(this.prefix, e.deviceId)), ttl];
+      for (const e of chunk) args.push(e.tsMs, e.eventId, e.json);
       calls.push(args);
     }
     if (calls.length === 1) return Number(await this.redis.floodgateCasDeviceStates(...calls[0]!));

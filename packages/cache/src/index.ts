@@ -1,3 +1,12 @@
 /** Redis cache of device state, coherent by event time. */
-export { CAS_DEVICES_PER_CALL, DeviceCache, deviceKey, deviceStateFromRow, deviceStateColumns } from './device-cache';
-export type { DeviceState, DeviceRow } from './device-cache';
+export {
+  CAS_DEVICES_PER_CALL,
+  DeviceCache,
+  deviceCacheEntry,
+  deviceCacheEntryColumns,
+  deviceCacheEntryFromRow,
+  deviceKey,
+  deviceStateFromRow,
+  deviceStateColumns,
+} from './device-cache';
+export type { DeviceState, DeviceRow, DeviceCacheEntry, DeviceCacheEntryRow } from './device-cache';

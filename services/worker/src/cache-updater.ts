@@ -1,5 +1,5 @@
 /** After a commit, writes the devices' database state to Redis through the cache's compare-and-set on event time. */
-import type { DeviceCache, DeviceState } from '@floodgate/cache';
+import type { DeviceCache, DeviceCacheEntry } from '@floodgate/cache';
 import type { WorkerMetrics } from './metrics';
 
 export class CacheUpdater {
@@ -13,7 +13,7 @@ export class CacheUpdater {
    * `states` are what the database holds after the commit, so writing them is always correct; the compare-and-set
    * only refuses them when the cache already has something at least as new (a racing API fill or a later batch).
    */
-  async write(states: DeviceState[]): Promise<void> {
+  async write(states: DeviceCacheEntry[]): Promise<void> {
     if (states.length === 0) return;
     const written = await this.cache.writeManyIfNewer(states, this.ttlMs);
     this.metrics.cacheWrites.inc({ result: 'written' }, written);

@@ -6,7 +6,7 @@
  * database holds.
  */
 import type pg from 'pg';
-import { deviceStateColumns, deviceStateFromRow, type DeviceRow, type DeviceState } from '@floodgate/cache';
+import { deviceCacheEntryColumns, deviceCacheEntryFromRow, type DeviceCacheEntry, type DeviceCacheEntryRow } from '@floodgate/cache';
 import type { DeviceEvent } from '@floodgate/events';
 import type { AlertRule } from './alert-engine';
 import { applyAlerts, type AlertMessage } from './alert-store';
@@ -21,8 +21,11 @@ export interface IncomingEvent {
 export interface WriteResult {
   stored: number;
   duplicates: number;
-  /** The database's latest state of every device in the batch, after this transaction. */
-  deviceStates: DeviceState[];
+  /**
+   * The database's latest state of every device in the batch, after this transaction, in the cache's form (its JSON
+   * built by PostgreSQL).
+   */
+  deviceStates: DeviceCacheEntry[];
   alerts: AlertMessage[];
   /** Commit time (ms), for end-to-end latency. */
   committedAt: number;
@@ -45,12 +48,12 @@ ON CONFLICT (device_id) DO UPDATE
    SET last_event_id = excluded.last_event_id, last_ts = excluded.last_ts, metrics = excluded.metrics,
        payload = excluded.payload, updated_at = now()
  WHERE (excluded.last_ts, excluded.last_event_id) > (d.last_ts, d.last_event_id)
-RETURNING ${deviceStateColumns}`;
+RETURNING ${deviceCacheEntryColumns}`;
 
 // Devices whose state this batch did not move (the database already had newer): their current state is read back,
 // because a retry after a failed cache write must still write the cache with what the database holds.
 const READ_DEVICES = `
-SELECT ${deviceStateColumns} FROM devices WHERE device_id = ANY($1::text[])`;
+SELECT ${deviceCacheEntryColumns} FROM devices WHERE device_id = ANY($1::text[])`;
 
 const eventKey = (e: IncomingEvent) => `${e.event.deviceId}\u0000${e.event.eventId}`;
 
@@ -59,7 +62,7 @@ function splitByPart(
   parts: IncomingEvent[][],
   owner: number[],
   isNew: (j: number) => boolean,
-  states: DeviceState[],
+  states: DeviceCacheEntry[],
   alerts: AlertMessage[],
   committedAt: number,
 ): WriteResult[] {
@@ -138,7 +141,7 @@ export class ReadingWriter {
         if (!seen || at > seen.at || (at === seen.at && event.eventId > seen.event.eventId)) newest.set(event.deviceId, { event, at });
       }
       const latest = [...newest.values()].map((n) => n.event).sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : 0));
-      const moved = await client.query<DeviceRow>(UPSERT_DEVICES, [
+      const moved = await client.query<DeviceCacheEntryRow>(UPSERT_DEVICES, [
         JSON.stringify(latest.map((e) => ({ d: e.deviceId, e: e.eventId, t: e.ts, m: e.metrics, p: e.payload ?? null }))),
       ]);
 
@@ -150,12 +153,12 @@ export class ReadingWriter {
       if (states.length < latest.length) {
         const movedIds = new Set(states.map((r) => r.device_id));
         const rest = latest.filter((e) => !movedIds.has(e.deviceId)).map((e) => e.deviceId);
-        states.push(...(await client.query<DeviceRow>(READ_DEVICES, [rest])).rows);
+        states.push(...(await client.query<DeviceCacheEntryRow>(READ_DEVICES, [rest])).rows);
       }
       await client.query('COMMIT');
       const committedAt = Date.now();
       this.hooks.afterCommit?.();
-      return splitByPart(parts, owner, isNew, states.map(deviceStateFromRow), alerts, committedAt);
+      return splitByPart(parts, owner, isNew, states.map(deviceCacheEntryFromRow), alerts, committedAt);
     } catch (err) {
       // A connection that failed mid-transaction is destroyed rather than returned to the pool.
       await client.query('ROLLBACK').catch(() => undefined);

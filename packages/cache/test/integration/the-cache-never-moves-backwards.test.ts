@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { CAS_DEVICES_PER_CALL, DeviceCache, type DeviceState } from '../../src';
+import { CAS_DEVICES_PER_CALL, DeviceCache, deviceCacheEntry, type DeviceState } from '../../src';
 
 let redis: Redis;
 const prefix = `test-${process.pid}`;
@@ -33,7 +33,7 @@ describe('device cache compare-and-set (real Redis)', () => {
     const cache = new DeviceCache(redis, `${prefix}-tie`);
     const a = state('2026-11-23T10:00:00.000Z', '0190d5a0-0000-7000-8000-00000000000a', 1);
     const b = state('2026-11-23T10:00:00.000Z', '0190d5a0-0000-7000-8000-00000000000b', 2);
-    expect(await cache.writeManyIfNewer([b, a], 60000)).toBe(1);
+    expect(await cache.writeManyIfNewer([b, a].map(deviceCacheEntry), 60000)).toBe(1);
     expect((await cache.read('river-3'))?.eventId).toBe(b.eventId);
   });
 
@@ -52,13 +52,13 @@ describe('device cache compare-and-set (real Redis)', () => {
     // Every device first at second 10.
     expect(
       await cache.writeManyIfNewer(
-        Array.from({ length: n }, (_, k) => device(k, 10, 1)),
+        Array.from({ length: n }, (_, k) => deviceCacheEntry(device(k, 10, 1))),
         60000,
       ),
     ).toBe(n);
     // Then the even devices newer (second 20), the odd ones older (second 5): only the even ones land.
     const mixed = Array.from({ length: n }, (_, k) => device(k, k % 2 === 0 ? 20 : 5, 2));
-    expect(await cache.writeManyIfNewer(mixed, 60000)).toBe(Math.ceil(n / 2));
+    expect(await cache.writeManyIfNewer(mixed.map(deviceCacheEntry), 60000)).toBe(Math.ceil(n / 2));
     for (const k of [0, 1, CAS_DEVICES_PER_CALL, CAS_DEVICES_PER_CALL + 1, n - 2, n - 1]) {
       const got = await cache.read(`many-${k}`);
       expect(got?.ts).toBe(at(k % 2 === 0 ? 20 : 10));
@@ -67,14 +67,14 @@ describe('device cache compare-and-set (real Redis)', () => {
     // The same device twice in one call: the newer state wins whichever comes first, and counts once.
     const first = { ...device(0, 30, 3), deviceId: 'many-twice' };
     const second = { ...device(0, 25, 4), deviceId: 'many-twice' };
-    expect(await cache.writeManyIfNewer([first, second], 60000)).toBe(1);
+    expect(await cache.writeManyIfNewer([first, second].map(deviceCacheEntry), 60000)).toBe(1);
     expect((await cache.read('many-twice'))?.metrics.rain_mm_h).toBe(3);
     expect(
       await cache.writeManyIfNewer(
         [
           { ...second, ts: at(40) },
           { ...first, ts: at(45) },
-        ],
+        ].map(deviceCacheEntry),
         60000,
       ),
     ).toBe(2);
