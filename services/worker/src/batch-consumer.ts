@@ -29,8 +29,10 @@ export interface BatchHandlerDeps {
   metrics: WorkerMetrics;
   log: Logger;
   backoff: BackoffPolicy;
-  /** Commits a batch's offset once its rows are durable, in one request with the batches finishing at the same time. */
+  /** Commits a batch's offset once its rows are durable, with other batches' offsets in one request (see offset-commits.ts). */
   offsets: OffsetCommits;
+  /** True once the worker is stopping: the batch's offset is then committed before the batch returns. */
+  stopping: () => boolean;
   /** Aborted on shutdown: cuts a backoff sleep short. */
   signal: AbortSignal;
 }
@@ -125,7 +127,8 @@ export class BatchHandler {
     }
 
     resolveOffset(batch.lastOffset());
-    await this.deps.offsets.commitBatch(commitOffsetsIfNecessary, batch.topic, batch.partition, batch.lastOffset());
+    // Stopping: commit now, before kafkajs leaves the group; otherwise within WORKER_COMMIT_INTERVAL_MS.
+    await this.deps.offsets.commitBatch(commitOffsetsIfNecessary, batch.topic, batch.partition, batch.lastOffset(), this.deps.stopping() || !isRunning());
     metrics.batchDuration.observe((Date.now() - started) / 1000);
     // Where a batch's time goes, for tuning (LOG_LEVEL=debug); no ids or values.
     log.debug(

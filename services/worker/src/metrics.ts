@@ -25,7 +25,7 @@ export function createWorkerMetrics(registry = new Registry()) {
     }),
     batchDuration: new Histogram({
       name: 'floodgate_worker_batch_duration_seconds',
-      help: 'Time from receiving a batch to committing its offsets, retries included.',
+      help: 'Time from receiving a batch to recording its offset for commit (committed at once only when stopping or with WORKER_COMMIT_INTERVAL_MS=0), retries included.',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers: [registry],
     }),

@@ -69,11 +69,22 @@ export async function startWorker(cfg: WorkerConfig, log: Logger = createLogger(
     onGroup: (n) => metrics.batchesPerTransaction.observe(n),
     isPermanent: (err) => classifyError(err).class === 'permanent',
   });
-  const newHandler = () =>
+  let stopping = false;
+  // One per consumer: a commit belongs to one group member.
+  const offsetCommits = Array.from(
+    { length: cfg.WORKER_CONSUMERS },
+    () =>
+      new OffsetCommits({
+        intervalMs: cfg.WORKER_COMMIT_INTERVAL_MS,
+        onError: (err) => log.warn({ err: (err as Error).message }, 'offset commit failed; retried with the next one'),
+      }),
+  );
+  const newHandler = (i: number) =>
     new BatchHandler({
       batches,
       writer,
-      offsets: new OffsetCommits(), // one per consumer: a commit belongs to one group member
+      offsets: offsetCommits[i]!,
+      stopping: () => stopping,
       cache: new CacheUpdater(new DeviceCache(redis, cfg.REDIS_KEY_PREFIX), cfg.CACHE_TTL_SECONDS * 1000, metrics),
       dlq: new DeadLetterQueue(producer, topics.eventsDlq),
       publisher,
@@ -98,13 +109,17 @@ export async function startWorker(cfg: WorkerConfig, log: Logger = createLogger(
   );
 
   const joined = new Set<number>();
-  let stopping = false;
   consumers.forEach((consumer, i) => {
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       joined.add(i);
+      offsetCommits[i]!.retain(e.payload.memberAssignment);
       log.info({ consumer: i, memberId: e.payload.memberId, assigned: e.payload.memberAssignment }, 'joined the consumer group');
     });
-    consumer.on(consumer.events.REBALANCING, () => log.info({ consumer: i }, 'consumer group rebalancing'));
+    consumer.on(consumer.events.REBALANCING, () => {
+      log.info({ consumer: i }, 'consumer group rebalancing');
+      // Commit what is durable while this generation still holds the partitions (failures are only logged).
+      void offsetCommits[i]!.flush();
+    });
     consumer.on(consumer.events.CRASH, (e) => {
       joined.delete(i);
       log.error({ consumer: i, err: e.payload.error.message, restart: e.payload.restart }, 'consumer crashed');
@@ -123,7 +138,7 @@ export async function startWorker(cfg: WorkerConfig, log: Logger = createLogger(
   await producer.connect();
   // All members join at once, so the group forms in one rebalance rather than one per member.
   await Promise.all(
-    consumers.map(async (consumer) => {
+    consumers.map(async (consumer, i) => {
       await consumer.connect();
       await consumer.subscribe({ topic: topics.events, fromBeginning: true });
       await consumer.run({
@@ -131,7 +146,7 @@ export async function startWorker(cfg: WorkerConfig, log: Logger = createLogger(
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: cfg.WORKER_PARTITIONS_CONCURRENTLY,
-        eachBatch: newHandler().eachBatch,
+        eachBatch: newHandler(i).eachBatch,
       });
     }),
   );
@@ -154,6 +169,9 @@ export async function startWorker(cfg: WorkerConfig, log: Logger = createLogger(
       stopping = true;
       clearInterval(partitionTimer);
       shutdown.abort();
+      // Offsets deferred by the commit interval go now; batches still in flight commit theirs before kafkajs leaves
+      // the group (they see `stopping`).
+      await Promise.all(offsetCommits.map((o) => o.flush()));
       // disconnect() waits for the batch in flight (it finishes or is abandoned unresolved), commits the resolved
       // offsets and leaves the group, so the partitions move to another worker at once.
       await Promise.all(consumers.map((c) => c.disconnect().catch((err: Error) => log.warn({ err: err.message }, 'consumer disconnect failed'))));
