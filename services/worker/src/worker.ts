@@ -172,8 +172,8 @@ export async function startWorker(cfg: WorkerConfig, log: Logger = createLogger(
       // Offsets deferred by the commit interval go now; batches still in flight commit theirs before kafkajs leaves
       // the group (they see `stopping`).
       await Promise.all(offsetCommits.map((o) => o.flush()));
-      // disconnect() waits for the batch in flight (it finishes or is abandoned unresolved), commits the resolved
-      // offsets and leaves the group, so the partitions move to another worker at once.
+      // disconnect() waits for the batch in flight (it finishes and commits its offset at once, or is abandoned
+      // unresolved) and leaves the group, so the partitions move to another worker at once.
       await Promise.all(consumers.map((c) => c.disconnect().catch((err: Error) => log.warn({ err: err.message }, 'consumer disconnect failed'))));
       await publisher.stop();
       await producer.disconnect().catch(() => undefined);
