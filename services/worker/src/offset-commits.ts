@@ -70,15 +70,12 @@ export class OffsetCommits {
 
   /** Forgets the offsets of partitions this member no longer holds (after a rebalance: they are someone else's). */
   retain(assigned: Record<string, number[]>): void {
-    for (const [topic, partitions] of this.pending) {
-      const keep = new Set(assigned[topic] ?? []);
-      for (const partition of partitions.keys()) if (!keep.has(partition)) partitions.delete(partition);
-      if (partitions.size === 0) this.pending.delete(topic);
-    }
-    for (const [topic, partitions] of this.committed) {
-      const keep = new Set(assigned[topic] ?? []);
-      for (const partition of partitions.keys()) if (!keep.has(partition)) partitions.delete(partition);
-    }
+    for (const byPartition of [this.pending, this.committed])
+      for (const [topic, partitions] of byPartition) {
+        const keep = new Set(assigned[topic] ?? []);
+        for (const partition of partitions.keys()) if (!keep.has(partition)) partitions.delete(partition);
+        if (partitions.size === 0) byPartition.delete(topic);
+      }
   }
 
   private record(topic: string, partition: number, offset: bigint): void {
