@@ -205,7 +205,7 @@ export class BatchHandler {
       );
     }
     const cacheStart = performance.now();
-    await cache.write(results.flatMap((r) => r.deviceStates));
+    await cache.write(results.flatMap((r) => r.cacheEntries));
     if (results.some((r) => r.alerts.length > 0)) void publisher.drain();
     return { writeMs: cacheStart - writeStart, cacheMs: performance.now() - cacheStart };
   }

@@ -13,10 +13,10 @@ export class CacheUpdater {
    * `states` are what the database holds after the commit, so writing them is always correct; the compare-and-set
    * only refuses them when the cache already has something at least as new (a racing API fill or a later batch).
    */
-  async write(states: DeviceCacheEntry[]): Promise<void> {
-    if (states.length === 0) return;
-    const written = await this.cache.writeManyIfNewer(states, this.ttlMs);
+  async write(entries: DeviceCacheEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const written = await this.cache.writeManyIfNewer(entries, this.ttlMs);
     this.metrics.cacheWrites.inc({ result: 'written' }, written);
-    this.metrics.cacheWrites.inc({ result: 'stale' }, states.length - written);
+    this.metrics.cacheWrites.inc({ result: 'stale' }, entries.length - written);
   }
 }

@@ -25,7 +25,7 @@ export interface WriteResult {
    * The database's latest state of every device in the batch, after this transaction, in the cache's form (its JSON
    * built by PostgreSQL).
    */
-  deviceStates: DeviceCacheEntry[];
+  cacheEntries: DeviceCacheEntry[];
   alerts: AlertMessage[];
   /** Commit time (ms), for end-to-end latency. */
   committedAt: number;
@@ -78,10 +78,10 @@ function splitByPart(
       devices.add(e.event.deviceId);
       if (!alertOwner.has(e.event.deviceId)) alertOwner.set(e.event.deviceId, i);
     }
-    const result: WriteResult = { stored: stored[i]!, duplicates: part.length - stored[i]!, deviceStates: [], alerts: [], committedAt };
+    const result: WriteResult = { stored: stored[i]!, duplicates: part.length - stored[i]!, cacheEntries: [], alerts: [], committedAt };
     return { devices, result };
   });
-  for (const state of states) for (const r of results) if (r.devices.has(state.deviceId)) r.result.deviceStates.push(state);
+  for (const entry of states) for (const r of results) if (r.devices.has(entry.deviceId)) r.result.cacheEntries.push(entry);
   for (const alert of alerts) results[alertOwner.get(alert.deviceId) ?? 0]?.result.alerts.push(alert);
   return results.map((r) => r.result);
 }

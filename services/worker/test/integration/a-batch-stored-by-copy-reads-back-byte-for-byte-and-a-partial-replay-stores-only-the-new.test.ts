@@ -92,10 +92,10 @@ describe('several partition batches in one transaction (group commit)', () => {
     const [ra, rb] = await writer.writeGroup([incoming(a), incoming(b)]);
     expect({ stored: ra!.stored, duplicates: ra!.duplicates }).toEqual({ stored: 30, duplicates: 0 });
     expect({ stored: rb!.stored, duplicates: rb!.duplicates }).toEqual({ stored: 15, duplicates: 5 });
-    expect(ra!.deviceStates.map((s) => s.deviceId).sort()).toEqual(['dev-group-a0', 'dev-group-a1', 'dev-group-a2']);
-    expect(rb!.deviceStates.map((s) => s.deviceId).sort()).toEqual(['dev-group-b0', 'dev-group-b1']);
+    expect(ra!.cacheEntries.map((s) => s.deviceId).sort()).toEqual(['dev-group-a0', 'dev-group-a1', 'dev-group-a2']);
+    expect(rb!.cacheEntries.map((s) => s.deviceId).sort()).toEqual(['dev-group-b0', 'dev-group-b1']);
     // Each state is the device's newest event, as the database holds it.
-    expect(rb!.deviceStates.find((s) => s.deviceId === 'dev-group-b1')?.eventId).toBe(b[19]!.eventId);
+    expect(rb!.cacheEntries.find((s) => s.deviceId === 'dev-group-b1')?.eventId).toBe(b[19]!.eventId);
     expect(ra!.committedAt).toBe(rb!.committedAt);
     const [count] = await sql<{ n: string }>(db.url, "select count(*) as n from readings where device_id like 'dev-group-%'");
     expect(count).toEqual({ n: '50' });

@@ -33,7 +33,7 @@ class FakeGroupWriter implements GroupWriter {
       if (this.down) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
       const refused = parts.flat().find((e) => this.refuse.has(e.event.deviceId));
       if (refused) throw Object.assign(new Error(`invalid input for ${refused.event.deviceId}`), { code: '22P02' });
-      return parts.map((p) => ({ stored: p.length, duplicates: 0, deviceStates: [], alerts: [], committedAt: 0 }));
+      return parts.map((p) => ({ stored: p.length, duplicates: 0, cacheEntries: [], alerts: [], committedAt: 0 }));
     } finally {
       this.inFlight--;
     }
