@@ -10,7 +10,7 @@
  */
 import Redis from 'ioredis';
 import pg from 'pg';
-import { deviceKey } from '@floodgate/cache';
+import { deviceKey, deviceOrderField, orderIsEvent } from '@floodgate/cache';
 import { latencySummary } from '../harness/load';
 import { withResources } from '../harness/resources';
 import type { Ratio, ResultRow, Scenario } from '../harness/scenario';
@@ -119,14 +119,13 @@ const scenario: Scenario = {
             const probes = [...pending.entries()];
             if (probes.length) {
               const pipeline = redis.pipeline();
-              // The entry's order field ("<ts>|<event id>", set in the same script call as the state): a short
-              // string, compared without parsing, so the poll takes little of the CPU the pipeline shares.
-              for (const [device] of probes) pipeline.hget(deviceKey(bed.prefix, device), 'order');
+              // The entry's short order field, not its state: the poll takes little of the CPU the pipeline shares.
+              for (const [device] of probes) pipeline.hget(deviceKey(bed.prefix, device), deviceOrderField);
               const results = (await pipeline.exec()) ?? [];
               const now = performance.now();
               probes.forEach(([device, p], k) => {
                 const order = results[k]?.[1] as string | null;
-                if (order?.endsWith(`|${p.eventId}`)) {
+                if (orderIsEvent(order, p.eventId)) {
                   visibleMs.push(now - p.sent);
                   visibleSeries.push([at(p.sent), Math.round(now - p.sent)]);
                   pending.delete(device);

@@ -91,6 +91,15 @@ export function deviceStateFromRow(r: DeviceRow): DeviceState {
 
 export const deviceKey = (prefix: string, deviceId: string) => `${prefix}:device:${deviceId}`;
 
+/**
+ * The hash field the compare-and-set orders an entry by, "<ts_ms zero-padded to 15 digits>|<event id>", written in
+ * the same script call as the state: short enough to poll for a given event without reading the state.
+ */
+export const deviceOrderField = 'order';
+
+/** Whether an entry's order field (`deviceOrderField`) is that of the state of event `eventId`. */
+export const orderIsEvent = (order: string | null | undefined, eventId: string): boolean => order?.endsWith(`|${eventId}`) ?? false;
+
 // KEYS = device keys; ARGV[1] = ttl_ms, then for the i-th key ARGV[3i - 1], ARGV[3i], ARGV[3i + 1] = ts_ms, event id,
 // json. Returns how many keys were written. The order key is "<ts_ms zero-padded to 15 digits>|<event id>": comparing
 // the strings compares (ts, eventId) without floating point. One call covers many devices: per call, Redis and the
@@ -102,9 +111,9 @@ local written = 0
 for i = 1, #KEYS do
   local a = 3 * i - 1
   local order = string.format('%015d', tonumber(ARGV[a])) .. '|' .. ARGV[a + 1]
-  local current = redis.call('HGET', KEYS[i], 'order')
+  local current = redis.call('HGET', KEYS[i], '${deviceOrderField}')
   if not current or current < order then
-    redis.call('HSET', KEYS[i], 'order', order, 'state', ARGV[a + 2])
+    redis.call('HSET', KEYS[i], '${deviceOrderField}', order, 'state', ARGV[a + 2])
     redis.call('PEXPIRE', KEYS[i], ttl)
     written = written + 1
   end

@@ -6,7 +6,9 @@ export {
   deviceCacheEntryColumns,
   deviceCacheEntryFromRow,
   deviceKey,
+  deviceOrderField,
   deviceStateFromRow,
   deviceStateColumns,
+  orderIsEvent,
 } from './device-cache';
 export type { DeviceState, DeviceRow, DeviceCacheEntry, DeviceCacheEntryRow } from './device-cache';

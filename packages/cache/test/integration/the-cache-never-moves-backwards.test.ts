@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { CAS_DEVICES_PER_CALL, DeviceCache, deviceCacheEntry, type DeviceState } from '../../src';
+import { CAS_DEVICES_PER_CALL, DeviceCache, deviceCacheEntry, deviceKey, deviceOrderField, orderIsEvent, type DeviceState } from '../../src';
 
 let redis: Redis;
 const prefix = `test-${process.pid}`;
@@ -35,6 +35,12 @@ describe('device cache compare-and-set (real Redis)', () => {
     const b = state('2026-11-23T10:00:00.000Z', '0190d5a0-0000-7000-8000-00000000000b', 2);
     expect(await cache.writeManyIfNewer([b, a].map(deviceCacheEntry), 60000)).toBe(1);
     expect((await cache.read('river-3'))?.eventId).toBe(b.eventId);
+    // The order field names the event whose state is cached, and only that one.
+    const order = await redis.hget(deviceKey(`${prefix}-tie`, 'river-3'), deviceOrderField);
+    expect(order).toBe(`001795428000000|${b.eventId}`);
+    expect(orderIsEvent(order, b.eventId)).toBe(true);
+    expect(orderIsEvent(order, a.eventId)).toBe(false);
+    expect(orderIsEvent(null, b.eventId)).toBe(false);
   });
 
   it('compares and sets each device on its own when many are written at once, across several script calls', async () => {
