@@ -42,8 +42,9 @@ USER 10001:10001
 FROM runtime AS api
 COPY --from=build /src/dist/api ./
 EXPOSE 8080
-# Node handles SIGTERM itself (main.ts drains and exits); no shell in between.
-ENTRYPOINT ["node", "--require", "./telemetry-register.js", "main.js"]
+# Node handles SIGTERM itself (main.ts drains and exits); no shell in between. The V8 flags are
+# services/api/src/node-flags.ts (a unit test keeps them the same).
+ENTRYPOINT ["node", "--max-semi-space-size=32", "--require", "./telemetry-register.js", "main.js"]
 
 FROM runtime AS worker
 COPY --from=build /src/dist/worker ./

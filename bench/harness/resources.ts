@@ -31,10 +31,10 @@ export async function stopAllChildren(graceMs = 10_000): Promise<void> {
 export class Resources {
   private readonly cleanups: Array<() => unknown> = [];
 
-  /** Forks a TypeScript entry point (through tsx); stopped by `close()`. */
-  fork(script: string, args: string[], opts: { env: NodeJS.ProcessEnv; stdout?: 'ignore' | 'inherit' | number }): ChildProcess {
+  /** Forks a TypeScript entry point (through tsx), with `nodeFlags` for Node and V8; stopped by `close()`. */
+  fork(script: string, args: string[], opts: { env: NodeJS.ProcessEnv; stdout?: 'ignore' | 'inherit' | number; nodeFlags?: readonly string[] }): ChildProcess {
     const stdio: StdioOptions = ['ignore', opts.stdout ?? 'ignore', 'inherit', 'ipc'];
-    const child = track(fork(script, args, { execArgv: ['--import', 'tsx'], env: opts.env, stdio }));
+    const child = track(fork(script, args, { execArgv: [...(opts.nodeFlags ?? []), '--import', 'tsx'], env: opts.env, stdio }));
     this.cleanups.push(() => stopChild(child));
     return child;
   }

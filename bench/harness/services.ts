@@ -11,6 +11,7 @@ import { topicNames, topicSpecs } from '@floodgate/config';
 import { migrate } from '@floodgate/db';
 import { freePort, repoRoot } from '@floodgate/devstack';
 import { mintToken } from '../../services/api/src/auth/mint-token';
+import { apiNodeFlags } from '../../services/api/src/node-flags';
 import type { Resources } from './resources';
 import type { StackEnvironment } from './scenario';
 
@@ -53,12 +54,13 @@ export interface ApiProcess {
   drained(ms?: number): Promise<void>;
 }
 
-/** One API process (as in production: `services/api/src/main.ts`), rate limit out of the way. */
+/** One API process (as in production: `services/api/src/main.ts` with the image's V8 flags), rate limit out of the way. */
 export async function startApi(res: Resources, stack: StackEnvironment, env: Record<string, string> = {}): Promise<ApiProcess> {
   // The schema the reads need (idempotent; the API never migrates by itself).
   await migrate({ databaseUrl: stack.DATABASE_URL! });
   const port = await freePort();
   const child = res.fork(path.join(root, 'services/api/src/main.ts'), [], {
+    nodeFlags: apiNodeFlags,
     env: {
       ...process.env,
       ...stack,
@@ -89,9 +91,9 @@ export async function startApi(res: Resources, stack: StackEnvironment, env: Rec
   };
 }
 
-/** The framework ceiling: bench/api/bare-express.ts, an Express 5 app that answers without work. */
+/** The framework ceiling: bench/api/bare-express.ts, an Express 5 app that answers without work, with the API's V8 flags. */
 export async function startBareExpress(res: Resources): Promise<{ url: string }> {
-  const child = res.fork(path.join(root, 'bench/api/bare-express.ts'), [], { env: { ...process.env, PORT: '0' } });
+  const child = res.fork(path.join(root, 'bench/api/bare-express.ts'), [], { nodeFlags: apiNodeFlags, env: { ...process.env, PORT: '0' } });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (m: { port: number }) => resolve(m.port));
     child.once('exit', (code) => reject(new Error(`bare-express.ts exited with ${code}`)));
