@@ -33,8 +33,8 @@ export const deviceStateColumns = 'device_id, last_event_id::text, last_ts, metr
 
 /**
  * A device state as the cache stores it: its JSON, and the event time (ms) and event id the compare-and-set orders
- * it by. The worker gets these straight from PostgreSQL (`deviceCacheEntryColumns`), so the state goes from the
- * database to Redis without being parsed into objects and serialized again.
+ * it by. The worker builds it from the event it stored (`deviceStateOfEvent`), or, for a device whose stored state
+ * is newer than the batch, gets it straight from PostgreSQL (`deviceCacheEntryColumns`).
  */
 export interface DeviceCacheEntry {
   deviceId: string;
@@ -61,7 +61,7 @@ const stateJson = (withPayload: boolean) =>
   }'updatedAt', ${isoUtc('updated_at')})`;
 
 /**
- * The columns to select from `devices` (or return from an upsert) for `deviceCacheEntryFromRow`: the cached JSON
+ * The columns to select from `devices` for `deviceCacheEntryFromRow`: the cached JSON
  * built by PostgreSQL, with the same keys in the same order as `deviceStateFromRow`, and `payload` left out when
  * it is NULL, as there.
  */
@@ -72,7 +72,55 @@ export function deviceCacheEntryFromRow(r: DeviceCacheEntryRow): DeviceCacheEntr
   return { deviceId: r.device_id, eventId: r.event_id, tsMs: r.ts_ms, json: r.state };
 }
 
-/** The cache entry of a state built in JavaScript (the API's fill from a replica). */
+/**
+ * A JSON value as node-postgres gives it back from a jsonb column: every object's keys in jsonb's order (shorter keys
+ * first, keys of one length by their UTF-8 bytes; JavaScript then puts integer-like keys first, as it does for the
+ * parsed column). Duplicate keys cannot occur: JSON.parse kept the last, as jsonb does. An own `__proto__` key stays
+ * an own key.
+ */
+export function inJsonbOrder(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(inJsonbOrder);
+  if (value === null || typeof value !== 'object') return value;
+  const source = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(source).sort(jsonbKeyOrder)) {
+    const v = inJsonbOrder(source[key]);
+    if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+    else out[key] = v;
+  }
+  return out;
+}
+
+const ascii = /^[\x00-\x7f]*$/;
+
+/** jsonb's order of object keys: by length in UTF-8 bytes, then bytewise. */
+function jsonbKeyOrder(a: string, b: string): number {
+  // ASCII: one byte per character, and UTF-16 order is byte order.
+  if (ascii.test(a) && ascii.test(b)) return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+  const x = Buffer.from(a, 'utf8');
+  const y = Buffer.from(b, 'utf8');
+  return x.length - y.length || Buffer.compare(x, y);
+}
+
+/**
+ * The state a device has after the database stored `event` as its latest, at transaction time `updatedAtMs`, built in
+ * JavaScript: equal, key order included, to `deviceStateFromRow` of the row (what the API builds on a miss).
+ */
+export function deviceStateOfEvent(
+  event: { deviceId: string; eventId: string; ts: string; metrics: Record<string, number>; payload?: Record<string, unknown> | null },
+  updatedAtMs: number,
+): DeviceState {
+  return {
+    deviceId: event.deviceId,
+    eventId: event.eventId.toLowerCase(),
+    ts: new Date(Date.parse(event.ts)).toISOString(),
+    metrics: inJsonbOrder(event.metrics) as Record<string, number>,
+    ...(event.payload != null ? { payload: inJsonbOrder(event.payload) as Record<string, unknown> } : {}),
+    updatedAt: new Date(updatedAtMs).toISOString(),
+  };
+}
+
+/** The cache entry of a state built in JavaScript (the API's fill from a replica, the worker's stored events). */
 export function deviceCacheEntry(state: DeviceState): DeviceCacheEntry {
   return { deviceId: state.deviceId, eventId: state.eventId, tsMs: String(Date.parse(state.ts)), json: JSON.stringify(state) };
 }

@@ -9,6 +9,8 @@ export {
   deviceOrderField,
   deviceStateFromRow,
   deviceStateColumns,
+  deviceStateOfEvent,
+  inJsonbOrder,
   orderIsEvent,
 } from './device-cache';
 export type { DeviceState, DeviceRow, DeviceCacheEntry, DeviceCacheEntryRow } from './device-cache';
