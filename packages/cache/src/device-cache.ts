@@ -91,12 +91,13 @@ export function inJsonbOrder(value: unknown): unknown {
   return out;
 }
 
-const ascii = /^[\x00-\x7f]*$/;
+// Printable ASCII: keys with other characters (control characters included) take the byte comparison.
+const printableAscii = /^[\x20-\x7e]*$/;
 
 /** jsonb's order of object keys: by length in UTF-8 bytes, then bytewise. */
 function jsonbKeyOrder(a: string, b: string): number {
   // ASCII: one byte per character, and UTF-16 order is byte order.
-  if (ascii.test(a) && ascii.test(b)) return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+  if (printableAscii.test(a) && printableAscii.test(b)) return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
   const x = Buffer.from(a, 'utf8');
   const y = Buffer.from(b, 'utf8');
   return x.length - y.length || Buffer.compare(x, y);

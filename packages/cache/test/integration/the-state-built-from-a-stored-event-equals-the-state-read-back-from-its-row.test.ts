@@ -40,7 +40,7 @@ const astral = '\u{1F600}';
 const bmpHigh = '\uFFFDA';
 const payloadWithProto = JSON.parse('{"__proto__": {"polluted": true}, "b": 1}') as Record<string, unknown>;
 
-const events = [
+const stored: Array<{ deviceId: string; ts: string; metrics: Record<string, number>; payload?: Record<string, unknown> }> = [
   { deviceId: 'plain', ts: '2026-11-24T01:30:00.123Z', metrics: { rain_mm_h: 12.5 } },
   {
     deviceId: 'key-order',
@@ -66,7 +66,8 @@ const events = [
   { deviceId: 'offset', ts: '2026-11-24T07:00:00.5+05:30', metrics: { x: 1 } },
   { deviceId: 'before-epoch', ts: '1969-12-31T23:59:59.9995Z', metrics: { x: 1 } },
   { deviceId: 'far', ts: '9999-12-31T23:59:59.999Z', metrics: { x: 2 } },
-].map((e, i) => ({ ...e, eventId: `0193b000-0000-7000-8000-${String(i).padStart(12, '0')}`.toUpperCase() }));
+];
+const events = stored.map((e, i) => ({ ...e, eventId: `0193b000-0000-7000-8000-${String(i).padStart(12, '0')}`.toUpperCase() }));
 
 describe('the state built from a stored event', () => {
   it('equals the state read back from its row: keys in jsonb order at every depth, times in UTC milliseconds', async () => {
