@@ -1,8 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '@floodgate/devstack';
 import { lineage, parseDockerfile } from '../../src/dockerfile';
 import { patchedPackages } from '../../src/patched-packages';
+import { apiNodeFlags } from '../../../../services/api/src/node-flags';
 
 const root = repoRoot();
 const { args, stages } = parseDockerfile(path.join(root, 'Dockerfile'));
@@ -37,11 +39,19 @@ describe('the Dockerfile', () => {
     expect(copies.filter((c) => c.args.includes('/src/dist/')).map((c) => c.args)).toEqual([`--from=build /src/dist/${target} ./`]);
   });
 
-  it.each(targets)('starts %s with node itself (exec form, so SIGTERM reaches it) and the tracing preload', (target) => {
+  // The API's V8 flags are services/api/src/node-flags.ts (the benchmarks start it with them); the others keep defaults.
+  const nodeFlags: Record<string, readonly string[]> = { api: apiNodeFlags, worker: [], operator: [] };
+
+  it.each(targets)('starts %s with node itself (exec form, so SIGTERM reaches it), its V8 flags and the tracing preload', (target) => {
     const entry = instructionsOf(target)
       .filter((i) => i.keyword === 'ENTRYPOINT')
       .at(0)!;
-    expect(JSON.parse(entry.args)).toEqual(['node', '--require', './telemetry-register.js', 'main.js']);
+    expect(JSON.parse(entry.args)).toEqual(['node', ...nodeFlags[target]!, '--require', './telemetry-register.js', 'main.js']);
+  });
+
+  it("gives node only flags this Node accepts (a bad one makes node exit with 'bad option')", () => {
+    const out = execFileSync(process.execPath, [...apiNodeFlags, '-e', 'process.stdout.write("ok")'], { encoding: 'utf8' });
+    expect(out).toBe('ok');
   });
 
   it('carries our patched dependencies (patches/) into the runtime, as the build stage patched them', () => {
