@@ -40,9 +40,7 @@ export async function startWorker(cfg: WorkerConfig, log: Logger = createLogger(
   // floodgate_alerts_open: a grouped count on scrape, at most one per 5 s, given up after 2 s.
   registerOpenAlertsGauge(metrics.registry, pools.primary, log);
   // maxRetriesPerRequest: a command fails fast while Redis is down, and the batch backs off (not the client).
-  // enableAutoPipelining: the partition batches of one transaction write the cache in the same turn of the event loop;
-  // their script calls then go to Redis in one write (and are read by Redis in one read) instead of one each.
-  const redis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: false, enableAutoPipelining: true });
+  const redis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: false });
   redis.on('error', () => undefined); // reconnects by itself; faults surface as failed commands, which are retried
 
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
