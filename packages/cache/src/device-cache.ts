@@ -33,7 +33,7 @@ export const deviceStateColumns = 'device_id, last_event_id::text, last_ts, metr
 
 /**
  * A device state as the cache stores it: its JSON, and the event time (ms) and event id the compare-and-set orders
- * it by. The worker builds it from the event it stored (`deviceStateOfEvent`), or, for a device whose stored state
+ * it by. The worker builds it from the event it stored (`deviceCacheEntryOfEvent`), or, for a device whose stored state
  * is newer than the batch, gets it straight from PostgreSQL (`deviceCacheEntryColumns`).
  */
 export interface DeviceCacheEntry {
@@ -79,11 +79,13 @@ export function deviceCacheEntryFromRow(r: DeviceCacheEntryRow): DeviceCacheEntr
  * an own key.
  */
 export function inJsonbOrder(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(inJsonbOrder);
   if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(inJsonbOrder);
   const source = value as Record<string, unknown>;
+  const keys = Object.keys(source);
+  if (keys.length > 1) keys.sort(keys.every((k) => printableAscii.test(k)) ? asciiKeyOrder : utf8KeyOrder);
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(source).sort(jsonbKeyOrder)) {
+  for (const key of keys) {
     const v = inJsonbOrder(source[key]);
     if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
     else out[key] = v;
@@ -94,31 +96,33 @@ export function inJsonbOrder(value: unknown): unknown {
 // Printable ASCII: keys with other characters (control characters included) take the byte comparison.
 const printableAscii = /^[\x20-\x7e]*$/;
 
-/** jsonb's order of object keys: by length in UTF-8 bytes, then bytewise. */
-function jsonbKeyOrder(a: string, b: string): number {
-  // ASCII: one byte per character, and UTF-16 order is byte order.
-  if (printableAscii.test(a) && printableAscii.test(b)) return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+/** jsonb's order of object keys (by length in UTF-8 bytes, then bytewise) for ASCII keys, whose UTF-16 order is their byte order. */
+const asciiKeyOrder = (a: string, b: string): number => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+
+/** jsonb's order of object keys for any keys. */
+function utf8KeyOrder(a: string, b: string): number {
   const x = Buffer.from(a, 'utf8');
   const y = Buffer.from(b, 'utf8');
   return x.length - y.length || Buffer.compare(x, y);
 }
 
 /**
- * The state a device has after the database stored `event` as its latest, at transaction time `updatedAtMs`, built in
- * JavaScript: equal, key order included, to `deviceStateFromRow` of the row (what the API builds on a miss).
+ * The cache entry of a device after the database stored `event` as its latest state: built in JavaScript, and equal
+ * (JSON bytes included) to `deviceCacheEntry(deviceStateFromRow(row))` of the stored row, what the API builds on a
+ * miss. `tsMs` is `Date.parse(event.ts)`; `updatedAt` the transaction's now() in `toISOString` form. The JSON is
+ * written directly, in `DeviceState`'s key order, not through an intermediate state object.
  */
-export function deviceStateOfEvent(
+export function deviceCacheEntryOfEvent(
   event: { deviceId: string; eventId: string; ts: string; metrics: Record<string, number>; payload?: Record<string, unknown> | null },
-  updatedAtMs: number,
-): DeviceState {
-  return {
-    deviceId: event.deviceId,
-    eventId: event.eventId.toLowerCase(),
-    ts: new Date(Date.parse(event.ts)).toISOString(),
-    metrics: inJsonbOrder(event.metrics) as Record<string, number>,
-    ...(event.payload != null ? { payload: inJsonbOrder(event.payload) as Record<string, unknown> } : {}),
-    updatedAt: new Date(updatedAtMs).toISOString(),
-  };
+  tsMs: number,
+  updatedAt: string,
+): DeviceCacheEntry {
+  const eventId = event.eventId.toLowerCase();
+  const payload = event.payload != null ? `,"payload":${JSON.stringify(inJsonbOrder(event.payload))}` : '';
+  const json =
+    `{"deviceId":${JSON.stringify(event.deviceId)},"eventId":${JSON.stringify(eventId)},"ts":"${new Date(tsMs).toISOString()}",` +
+    `"metrics":${JSON.stringify(inJsonbOrder(event.metrics))}${payload},"updatedAt":"${updatedAt}"}`;
+  return { deviceId: event.deviceId, eventId, tsMs: String(tsMs), json };
 }
 
 /** The cache entry of a state built in JavaScript (the API's fill from a replica, the worker's stored events). */

@@ -6,14 +6,7 @@
  * moved holds the event it was given, stored at the transaction's now(); any other device is read back.
  */
 import type pg from 'pg';
-import {
-  deviceCacheEntry,
-  deviceCacheEntryColumns,
-  deviceCacheEntryFromRow,
-  deviceStateOfEvent,
-  type DeviceCacheEntry,
-  type DeviceCacheEntryRow,
-} from '@floodgate/cache';
+import { deviceCacheEntryColumns, deviceCacheEntryFromRow, deviceCacheEntryOfEvent, type DeviceCacheEntry, type DeviceCacheEntryRow } from '@floodgate/cache';
 import type { DeviceEvent } from '@floodgate/events';
 import type { AlertRule } from './alert-engine';
 import { applyAlerts, type AlertMessage } from './alert-store';
@@ -49,7 +42,7 @@ RETURNING device_id, event_id::text`;
 // One row per device (its newest event in the batch), sorted by device id so concurrent transactions lock in the
 // same order. The WHERE orders states by (event time, event id), exactly as the cache's compare-and-set does. It
 // returns only the ids of the devices it moved: their state is the event the worker holds, stored at the
-// transaction's now() (see deviceStateOfEvent). Building that JSON in PostgreSQL (json_build_object, to_char) cost
+// transaction's now() (see deviceCacheEntryOfEvent). Building that JSON in PostgreSQL (json_build_object, to_char) cost
 // the backend about 10 µs a device, several times what JavaScript spends on it.
 const UPSERT_DEVICES = `
 INSERT INTO devices AS d (device_id, last_event_id, last_ts, metrics, payload)
@@ -160,7 +153,11 @@ export class ReadingWriter {
       const alerts = await applyAlerts(client, rules, fresh);
 
       // updated_at = now(), the transaction's start: the same for every device the upsert moved.
-      const states = moved.rows.map((r) => deviceCacheEntry(deviceStateOfEvent(newest.get(r.device_id)!.event, nowMs)));
+      const updatedAt = new Date(nowMs).toISOString();
+      const states = moved.rows.map((r) => {
+        const { event, at } = newest.get(r.device_id)!;
+        return deviceCacheEntryOfEvent(event, at, updatedAt);
+      });
       if (states.length < latest.length) {
         const movedIds = new Set(moved.rows.map((r) => r.device_id));
         const rest = latest.filter((e) => !movedIds.has(e.deviceId)).map((e) => e.deviceId);

@@ -1,12 +1,12 @@
 /**
  * After its upsert the worker builds each moved device's cached state from the event it stored and the transaction's
- * now() (deviceStateOfEvent), instead of reading the row back; the API builds the state of a miss from the row
+ * now() (deviceCacheEntryOfEvent), instead of reading the row back; the API builds the state of a miss from the row
  * (deviceStateFromRow). A reader must not be able to tell them apart: jsonb reorders object keys (shorter first, then
  * by UTF-8 bytes) and the row's times are truncated to milliseconds, and the event-built JSON must match that.
  */
 import pg from 'pg';
 import { migrate } from '@floodgate/db';
-import { deviceCacheEntry, deviceStateColumns, deviceStateFromRow, deviceStateOfEvent, inJsonbOrder, type DeviceRow } from '../../src';
+import { deviceCacheEntry, deviceCacheEntryOfEvent, deviceStateColumns, deviceStateFromRow, inJsonbOrder, type DeviceRow } from '../../src';
 
 const adminUrl = process.env.FLOODGATE_PG_SUPERUSER_URL!;
 const dbName = `cache_event_state_test_${process.pid}`;
@@ -88,21 +88,15 @@ describe('the state built from a stored event', () => {
     const byId = new Map(rows.map((r) => [r.device_id, deviceStateFromRow(r)]));
     for (const e of events) {
       const fromRow = byId.get(e.deviceId)!;
-      const fromEvent = deviceStateOfEvent(e, nowMs);
       // The cached bytes, so key order counts (toStrictEqual ignores it), and the compare-and-set order.
-      expect(deviceCacheEntry(fromEvent)).toEqual(deviceCacheEntry(fromRow));
+      expect(deviceCacheEntryOfEvent(e, Date.parse(e.ts), new Date(nowMs).toISOString())).toEqual(deviceCacheEntry(fromRow));
     }
     const keyOrder = JSON.parse(deviceCacheEntry(byId.get('key-order')!).json) as { metrics: object; payload: object };
     expect(Object.keys(keyOrder.metrics)).toEqual(['2', '10', 'a', 'bb', 'tilt', 'soil_moisture_pct']);
     expect(Object.keys(keyOrder.payload)).toEqual(['2', '10', '', 'e', 'ab', 'é', 'zeta', bmpHigh, astral]);
-    expect(
-      Object.keys(
-        deviceStateOfEvent(
-          events.find((e) => e.deviceId === 'proto')!,
-          nowMs,
-        ).payload!,
-      ),
-    ).toEqual(['b', '__proto__']);
+    const proto = events.find((e) => e.deviceId === 'proto')!;
+    const protoJson = deviceCacheEntryOfEvent(proto, Date.parse(proto.ts), new Date(nowMs).toISOString()).json;
+    expect(Object.keys((JSON.parse(protoJson) as { payload: object }).payload)).toEqual(['b', '__proto__']);
     expect(byId.get('plain')).not.toHaveProperty('payload');
   });
 
