@@ -3,8 +3,7 @@
  * miss, with JSON built in JavaScript from the same row (deviceStateFromRow). Readers must not be able to tell them
  * apart: same keys in the same order, same values, and the same (event time, event id) for the compare-and-set.
  */
-import pg from 'pg';
-import { migrate } from '@floodgate/db';
+import { migratedDatabase } from '../support/migrated-database';
 import {
   deviceCacheEntry,
   deviceCacheEntryColumns,
@@ -15,32 +14,7 @@ import {
   type DeviceRow,
 } from '../../src';
 
-// A database of its own with the real schema (migrations), dropped afterwards.
-const adminUrl = process.env.FLOODGATE_PG_SUPERUSER_URL!;
-const dbName = `cache_entry_test_${process.pid}`;
-const dbUrl = () => {
-  const u = new URL(process.env.DATABASE_URL!);
-  u.pathname = `/${dbName}`;
-  return u.toString();
-};
-let db: pg.Client;
-
-beforeAll(async () => {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`create database ${dbName} owner ${new URL(process.env.DATABASE_URL!).username}`);
-  await admin.end();
-  await migrate({ databaseUrl: dbUrl() });
-  db = new pg.Client({ connectionString: dbUrl() });
-  await db.connect();
-});
-afterAll(async () => {
-  await db?.end();
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`drop database if exists ${dbName} with (force)`);
-  await admin.end();
-});
+const database = migratedDatabase('cache_entry_test');
 
 const devices: Array<{ id: string; ts: string; metrics: string; payload: string | null }> = [
   { id: 'plain', ts: '2026-11-24T01:30:00.123Z', metrics: '{"rain_mm_h": 12.5}', payload: null },
@@ -61,16 +35,18 @@ const devices: Array<{ id: string; ts: string; metrics: string; payload: string 
 describe('the cached JSON built by PostgreSQL', () => {
   it('equals the state built in JavaScript from the same row, key order and compare-and-set order included', async () => {
     // A session time zone far from UTC: the JSON must not depend on it.
-    await db.query(`SET TIME ZONE 'Asia/Kolkata'`);
+    await database.client().query(`SET TIME ZONE 'Asia/Kolkata'`);
     for (const d of devices)
-      await db.query(`INSERT INTO devices (device_id, last_event_id, last_ts, metrics, payload) VALUES ($1, gen_random_uuid(), $2, $3, $4)`, [
-        d.id,
-        d.ts,
-        d.metrics,
-        d.payload,
-      ]);
-    const rows = (await db.query<DeviceRow>(`SELECT ${deviceStateColumns} FROM devices ORDER BY device_id`)).rows;
-    const entries = (await db.query<DeviceCacheEntryRow>(`SELECT ${deviceCacheEntryColumns} FROM devices ORDER BY device_id`)).rows.map(
+      await database
+        .client()
+        .query(`INSERT INTO devices (device_id, last_event_id, last_ts, metrics, payload) VALUES ($1, gen_random_uuid(), $2, $3, $4)`, [
+          d.id,
+          d.ts,
+          d.metrics,
+          d.payload,
+        ]);
+    const rows = (await database.client().query<DeviceRow>(`SELECT ${deviceStateColumns} FROM devices ORDER BY device_id`)).rows;
+    const entries = (await database.client().query<DeviceCacheEntryRow>(`SELECT ${deviceCacheEntryColumns} FROM devices ORDER BY device_id`)).rows.map(
       deviceCacheEntryFromRow,
     );
     expect(entries).toHaveLength(devices.length);

@@ -4,35 +4,10 @@
  * (deviceStateFromRow). A reader must not be able to tell them apart: jsonb reorders object keys (shorter first, then
  * by UTF-8 bytes) and the row's times are truncated to milliseconds, and the event-built JSON must match that.
  */
-import pg from 'pg';
-import { migrate } from '@floodgate/db';
+import { migratedDatabase } from '../support/migrated-database';
 import { deviceCacheEntry, deviceCacheEntryOfEvent, deviceStateColumns, deviceStateFromRow, inJsonbOrder, type DeviceRow } from '../../src';
 
-const adminUrl = process.env.FLOODGATE_PG_SUPERUSER_URL!;
-const dbName = `cache_event_state_test_${process.pid}`;
-const dbUrl = () => {
-  const u = new URL(process.env.DATABASE_URL!);
-  u.pathname = `/${dbName}`;
-  return u.toString();
-};
-let db: pg.Client;
-
-beforeAll(async () => {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`create database ${dbName} owner ${new URL(process.env.DATABASE_URL!).username}`);
-  await admin.end();
-  await migrate({ databaseUrl: dbUrl() });
-  db = new pg.Client({ connectionString: dbUrl() });
-  await db.connect();
-});
-afterAll(async () => {
-  await db?.end();
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`drop database if exists ${dbName} with (force)`);
-  await admin.end();
-});
+const database = migratedDatabase('cache_event_state_test');
 
 // Keys of one UTF-8 length whose UTF-16 order is the reverse of their byte order: U+1F600 is F0 9F 98 80 in UTF-8
 // (and D83D DE00 in UTF-16), U+FFFD then "A" is EF BF BD 41 (FFFD 0041).
@@ -71,20 +46,22 @@ const events = stored.map((e, i) => ({ ...e, eventId: `0193b000-0000-7000-8000-$
 
 describe('the state built from a stored event', () => {
   it('equals the state read back from its row: keys in jsonb order at every depth, times in UTC milliseconds', async () => {
-    await db.query(`SET TIME ZONE 'Asia/Kolkata'`); // a session far from UTC: neither side may depend on it
-    await db.query('BEGIN');
+    await database.client().query(`SET TIME ZONE 'Asia/Kolkata'`); // a session far from UTC: neither side may depend on it
+    await database.client().query('BEGIN');
     // The worker's way to learn the transaction's now(): floored milliseconds, as node-postgres reads a timestamptz.
-    const nowMs = (await db.query<{ now_ms: number }>('SELECT floor(extract(epoch FROM now()) * 1000)::float8 AS now_ms')).rows[0]!.now_ms;
+    const nowMs = (await database.client().query<{ now_ms: number }>('SELECT floor(extract(epoch FROM now()) * 1000)::float8 AS now_ms')).rows[0]!.now_ms;
     for (const e of events)
-      await db.query(`INSERT INTO devices (device_id, last_event_id, last_ts, metrics, payload) VALUES ($1, $2, $3, $4, $5)`, [
-        e.deviceId,
-        e.eventId,
-        e.ts,
-        JSON.stringify(e.metrics),
-        e.payload === undefined ? null : JSON.stringify(e.payload),
-      ]);
-    await db.query('COMMIT');
-    const rows = (await db.query<DeviceRow>(`SELECT ${deviceStateColumns} FROM devices`)).rows;
+      await database
+        .client()
+        .query(`INSERT INTO devices (device_id, last_event_id, last_ts, metrics, payload) VALUES ($1, $2, $3, $4, $5)`, [
+          e.deviceId,
+          e.eventId,
+          e.ts,
+          JSON.stringify(e.metrics),
+          e.payload === undefined ? null : JSON.stringify(e.payload),
+        ]);
+    await database.client().query('COMMIT');
+    const rows = (await database.client().query<DeviceRow>(`SELECT ${deviceStateColumns} FROM devices`)).rows;
     const byId = new Map(rows.map((r) => [r.device_id, deviceStateFromRow(r)]));
     for (const e of events) {
       const fromRow = byId.get(e.deviceId)!;
