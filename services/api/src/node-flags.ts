@@ -8,6 +8,6 @@
  * default young generation, a busy API fills it faster than that, so each scavenge copies live request objects and
  * promotes many of them to the old generation, where only the slower mark-compact frees them. In `make bench`
  * (docs/benchmarks.md) the flag cut the API's CPU per event by about a third at a fixed rate and raised batch ingest
- * by about a fifth; its resident memory stayed within the chart's 512 MiB limit.
+ * by about a quarter; its resident memory stayed within the chart's 512 MiB limit.
  */
 export const apiNodeFlags: readonly string[] = ['--max-semi-space-size=32'];
