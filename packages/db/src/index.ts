@@ -4,3 +4,5 @@ export type { MigrateOptions } from './migrate';
 export { createPools } from './pools';
 export type { Pools, PoolSettings, PoolOptions } from './pools';
 export { isDatabaseUnavailable } from './unavailable';
+export { createOwnDatabase } from './own-database';
+export type { OwnDatabase } from './own-database';

@@ -8,7 +8,7 @@ import { Kafka, logLevel, type Producer } from 'kafkajs';
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { topicSpecs } from '@floodgate/config';
-import { migrate } from '@floodgate/db';
+import { createOwnDatabase, type OwnDatabase } from '@floodgate/db';
 import { encodeEventMessage, type DeviceEvent } from '@floodgate/events';
 
 export const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
@@ -23,23 +23,11 @@ export async function sql<T extends pg.QueryResultRow>(url: string, text: string
   }
 }
 
-export interface TestDatabase {
-  url: string;
-  drop(): Promise<void>;
-}
+export type TestDatabase = OwnDatabase;
 
 /** A fresh, migrated database named after the test, so tests never see each other's rows. */
-export async function createTestDatabase(name: string): Promise<TestDatabase> {
-  const admin = process.env.FLOODGATE_PG_SUPERUSER_URL!;
-  const dbName = `${name.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${process.pid}`;
-  const owner = new URL(process.env.DATABASE_URL!).username;
-  await sql(admin, `drop database if exists ${dbName} with (force)`);
-  await sql(admin, `create database ${dbName} owner ${owner}`);
-  const u = new URL(process.env.DATABASE_URL!);
-  u.pathname = `/${dbName}`;
-  const url = u.toString();
-  await migrate({ databaseUrl: url });
-  return { url, drop: () => sql(admin, `drop database if exists ${dbName} with (force)`).then(() => undefined) };
+export function createTestDatabase(name: string): Promise<TestDatabase> {
+  return createOwnDatabase({ adminUrl: process.env.FLOODGATE_PG_SUPERUSER_URL!, appUrl: process.env.DATABASE_URL!, name: `${name}_${process.pid}` });
 }
 
 export function kafkaClient(): Kafka {
