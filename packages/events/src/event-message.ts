@@ -26,22 +26,35 @@ export const headerNames = {
 export interface EventMessage {
   key: string;
   value: string;
-  headers: Record<string, string>;
+  headers: Readonly<Record<string, string>>;
 }
 
-/** `traceHeaders` are W3C trace context headers (traceparent, tracestate) of the ingest span. */
+/**
+ * The headers of an accepted event's message, frozen: the messages of one request share one such object, and the
+ * patched kafkajs encodes a frozen all-string headers object once per send instead of once per record
+ * (patches/README.md). The kafkajs instrumentation of @floodgate/telemetry gives a message with frozen headers its
+ * own copy before it injects the message's trace context. `traceHeaders` are W3C trace context headers
+ * (traceparent, tracestate) of the ingest span.
+ */
+export function eventMessageHeaders(ingestTimeMs: number, principal: string, traceHeaders: Record<string, string> = {}): Readonly<Record<string, string>> {
+  return Object.freeze({
+    ...traceHeaders,
+    [headerNames.schema]: SCHEMA_VERSION,
+    [headerNames.contentType]: 'application/json',
+    [headerNames.ingestTime]: String(ingestTimeMs),
+    [headerNames.principal]: principal,
+  });
+}
+
+/** The message of one accepted event (see `eventMessageHeaders`). */
 export function encodeEventMessage(event: DeviceEvent, ingestTimeMs: number, principal: string, traceHeaders: Record<string, string> = {}): EventMessage {
-  return {
-    key: event.deviceId,
-    value: JSON.stringify(event),
-    headers: {
-      ...traceHeaders,
-      [headerNames.schema]: SCHEMA_VERSION,
-      [headerNames.contentType]: 'application/json',
-      [headerNames.ingestTime]: String(ingestTimeMs),
-      [headerNames.principal]: principal,
-    },
-  };
+  return { key: event.deviceId, value: JSON.stringify(event), headers: eventMessageHeaders(ingestTimeMs, principal, traceHeaders) };
+}
+
+/** The messages of the events of one request, all with one shared headers object. */
+export function encodeEventMessages(events: DeviceEvent[], ingestTimeMs: number, principal: string, traceHeaders: Record<string, string> = {}): EventMessage[] {
+  const headers = eventMessageHeaders(ingestTimeMs, principal, traceHeaders);
+  return events.map((event) => ({ key: event.deviceId, value: JSON.stringify(event), headers }));
 }
 
 export class PoisonMessageError extends Error {

@@ -12,6 +12,9 @@
  * ask for this too: instrumentations must not override a context the application associated with a message
  * (open-telemetry/opentelemetry-specification#2709).
  *
+ * It also gives a message whose headers are frozen (shared by the messages of one request) its own copy before the
+ * instrumentation writes the message's `traceparent` into them.
+ *
  * `_startProducerSpan` is internal to the instrumentation; the dependency is pinned to 0.33.x and the unit test
  * `coalesced-kafka-messages-keep-their-own-trace` fails if an upgrade renames or reshapes it.
  */
@@ -41,6 +44,7 @@ function pinProducerSpansToMessageContexts(instrumentation: KafkaJsInstrumentati
   }
   // An own property shadows the prototype method; the instrumentation's send/sendBatch patches call it through `this`.
   target._startProducerSpan = function startProducerSpan(this: unknown, topic: string, message: object, kafkaClient: unknown): Span {
+    ownHeaders(message);
     const pinned = producerContextOf(message);
     if (!pinned) return original.call(this, topic, message, kafkaClient);
     const span = context.with(pinned.ctx, () => original.call(this, topic, message, kafkaClient));
@@ -48,4 +52,15 @@ function pinProducerSpansToMessageContexts(instrumentation: KafkaJsInstrumentati
     return span;
   };
   return true;
+}
+
+/**
+ * The instrumentation writes each message's `traceparent` into `message.headers`. Frozen headers may be shared by many
+ * messages (`@floodgate/events` gives the messages of one request one frozen object, which the patched kafkajs
+ * encodes once): such a message gets its own unfrozen copy first, so the write neither throws nor reaches the
+ * other messages.
+ */
+function ownHeaders(message: object): void {
+  const m = message as { headers?: Record<string, unknown> };
+  if (m.headers && Object.isFrozen(m.headers)) m.headers = { ...m.headers };
 }

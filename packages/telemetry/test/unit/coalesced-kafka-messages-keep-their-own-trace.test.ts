@@ -106,6 +106,23 @@ describe('the kafkajs instrumentation with pinned message contexts', () => {
     });
   });
 
+  it('gives each message that shares one frozen headers object its own copy before writing its traceparent', async () => {
+    const a = request('POST /v1/events shared');
+    const shared = Object.freeze({ 'floodgate-schema': '1', 'floodgate-principal': 'gateway:g' });
+    const messages = ['dev-s1', 'dev-s2'].map((key) => ({ key, value: '{}', headers: shared }));
+    sendInContext(messages, trace.setSpan(ROOT_CONTEXT, a));
+    await new FakeKafka().producer().sendBatch({ topicMessages: [{ topic: 'floodgate.events', messages }] });
+    a.end();
+
+    const sends = exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.PRODUCER);
+    const sent = FakeKafka.sent[0]!.topicMessages[0]!.messages;
+    expect(sent.map((m) => m.headers.traceparent).sort()).toEqual(sends.map(traceparentOf).sort()); // one per message
+    expect(new Set(sent.map((m) => m.headers.traceparent)).size).toBe(2);
+    sent.forEach((m) => expect(m.headers).toMatchObject(shared));
+    expect(shared).toEqual({ 'floodgate-schema': '1', 'floodgate-principal': 'gateway:g' }); // the shared object is untouched
+    expect(messages[0]!.headers).not.toBe(messages[1]!.headers);
+  });
+
   it('leaves a message nobody pinned to the context active at the send, as the stock instrumentation does', async () => {
     const active = request('some caller');
     const unpinned = message('dev-c');

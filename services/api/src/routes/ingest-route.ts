@@ -4,7 +4,7 @@
  */
 import { Router, type Request, type Response } from 'express';
 import { v7 as uuidv7 } from 'uuid';
-import { encodeEventMessage, limits, validateEvent, type DeviceEvent, type EventProblem } from '@floodgate/events';
+import { encodeEventMessages, limits, validateEvent, type DeviceEvent, type EventProblem } from '@floodgate/events';
 import { permissions, principalOf, requireRole } from '../auth/authorize';
 import { BatchingProducer, IngestUnavailableError } from '../batching-producer';
 import { jsonBody } from '../json-body';
@@ -65,7 +65,7 @@ export function ingestRoutes(deps: IngestDeps): Router {
     }
     const trace = ingestTraceContext(req.headers.traceparent as string | undefined, req.headers.tracestate as string | undefined);
     const principalName = `${principal.role}:${principal.subject}`;
-    const messages = events.map((e) => encodeEventMessage(e, now, principalName, trace.headers));
+    const messages = encodeEventMessages(events, now, principalName, trace.headers);
     try {
       await deps.producer.send(messages);
     } catch (err) {

@@ -179,6 +179,50 @@ describe('the patched kafkajs encoder', () => {
     );
   });
 
+  it('encodes records that share one frozen headers object as upstream does, each time, and never from a stale copy', () => {
+    const text = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.string({ maxLength: 300 }));
+    const headers = fc.dictionary(fc.oneof(fc.constantFrom('traceparent', '__proto__'), fc.string({ maxLength: 12 })), text, { maxKeys: 6 });
+    const keyOrValue = fc.oneof(text, fc.constant(null));
+    fc.assert(
+      fc.property(headers, fc.array(fc.tuple(keyOrValue, keyOrValue), { minLength: 1, maxLength: 5 }), (h, records) => {
+        const shared = Object.freeze(h); // the API's messages of one request share one such object
+        records.forEach(([key, value], offsetDelta) => {
+          const f = { key, value, headers: shared, timestampDelta: 0, offsetDelta };
+          expect(Record(f).buffer.equals(upstreamRecord(f))).toBe(true);
+        });
+      }),
+      { numRuns: 500 },
+    );
+
+    // What could change between two records is encoded anew every time: an unfrozen object, a frozen one whose
+    // value is a Buffer or an array (changed in place), and a frozen getter.
+    const base = { key: 'k', value: 'v', timestampDelta: 0, offsetDelta: 0 };
+    const open: Record<string, string> = { h: 'one' };
+    const buffer = Buffer.from('one');
+    const frozenBuffer = Object.freeze({ h: buffer });
+    const array = ['one'];
+    const frozenArray = Object.freeze({ h: array });
+    let getterValue = 'one';
+    const frozenGetter = Object.freeze({
+      get h() {
+        return getterValue;
+      },
+    });
+    const cases: [Record<string, unknown>, () => void][] = [
+      [open, () => (open.h = 'two')],
+      [frozenBuffer, () => buffer.write('two')],
+      [frozenArray, () => (array[0] = 'two')],
+      [frozenGetter, () => (getterValue = 'two')],
+    ];
+    for (const [headers, change] of cases) {
+      expect(Record({ ...base, headers }).buffer.equals(upstreamRecord({ ...base, headers }))).toBe(true);
+      change();
+      const after: Buffer = Record({ ...base, headers }).buffer;
+      expect(after.equals(upstreamRecord({ ...base, headers }))).toBe(true);
+      expect(after.includes('two')).toBe(true);
+    }
+  });
+
   it('refuses what upstream refused (a number key, a null header value) and a typed array it would have written corrupt', () => {
     const base = { timestampDelta: 0, offsetDelta: 0 };
     // Node's own TypeError (another realm than jest's), so matched by its message.
