@@ -3,10 +3,10 @@
  * to Kafka keyed by deviceId, answered 202 only after Kafka acknowledged every event.
  */
 import { Router, type Request, type Response } from 'express';
-import { v7 as uuidv7 } from 'uuid';
 import { encodeEventMessages, limits, validateEvent, type DeviceEvent, type EventProblem } from '@floodgate/events';
 import { permissions, principalOf, requireRole } from '../auth/authorize';
 import { BatchingProducer, IngestUnavailableError } from '../batching-producer';
+import { newEventId } from '../event-ids';
 import { jsonBody } from '../json-body';
 import type { ApiMetrics } from '../metrics';
 import { ProblemError } from '../problem';
@@ -44,7 +44,7 @@ export function ingestRoutes(deps: IngestDeps): Router {
     const events: DeviceEvent[] = [];
     const problems: EventProblem[] = [];
     inputs.forEach((input, index) => {
-      const result = validateEvent(input, index, uuidv7, now);
+      const result = validateEvent(input, index, newEventId, now);
       if (result.ok) events.push(result.event);
       else problems.push(...result.problems);
     });
