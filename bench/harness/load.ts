@@ -19,6 +19,16 @@ export interface HttpLoad {
   extra?: Record<string, number | string>;
 }
 
+/**
+ * Seconds of unreported load before an ingest scenario measures: long enough for the broker's JIT as well as the
+ * API's. A freshly started Kafka spent 70-90 % of a core on the API's produce requests in its first seconds and
+ * 20-40 % once compiled (per-second /proc samples, 2026-11-24); a 2 s warm-up left that transient inside the first
+ * level, which the ceiling, measured last on a warm broker, never pays.
+ */
+export function ingestWarmUpSeconds(quick: boolean): number {
+  return quick ? 3 : 10;
+}
+
 export async function httpLoad(o: HttpLoad): Promise<ResultRow> {
   let i = 0;
   const { bodies, paths } = o;

@@ -5,7 +5,7 @@
  */
 import { batchBodies, recordSize } from '../api/sample-events';
 import { producerPerformance, producerPerformanceRow } from '../harness/ceilings';
-import { httpLoad } from '../harness/load';
+import { httpLoad, ingestWarmUpSeconds } from '../harness/load';
 import { withResources } from '../harness/resources';
 import type { Ratio, ResultRow, Scenario } from '../harness/scenario';
 import { benchToken, createTopics, kafkaAdmin, runId, startApi } from '../harness/services';
@@ -26,8 +26,18 @@ const scenario: Scenario = {
       const api = await startApi(res, ctx.stack, { KAFKA_TOPIC_PREFIX: prefix, REDIS_KEY_PREFIX: prefix });
       const headers = { authorization: `Bearer ${await benchToken('gateway')}`, 'content-type': 'application/json' };
       const bodies = batchBodies(100);
-      ctx.log('warm-up: 2 s at 16 connections (not reported)');
-      await httpLoad({ label: 'warm-up', url: `${api.url}/v1/events`, method: 'POST', connections: 16, seconds: 2, headers, bodies, eventsPerRequest: 100 });
+      const warmUp = ingestWarmUpSeconds(ctx.quick);
+      ctx.log(`warm-up: ${warmUp} s at ${connectionLevels[0]} connections (the API's and the broker's JIT; not reported)`);
+      await httpLoad({
+        label: 'warm-up',
+        url: `${api.url}/v1/events`,
+        method: 'POST',
+        connections: connectionLevels[0]!,
+        seconds: warmUp,
+        headers,
+        bodies,
+        eventsPerRequest: 100,
+      });
 
       const rows: ResultRow[] = [];
       for (const connections of connectionLevels) {
@@ -64,7 +74,7 @@ const scenario: Scenario = {
         rows,
         ratios,
         notes: [
-          `autocannon, ${ctx.seconds} s per level, 50 distinct bodies of 100 events round-robin; throughput in events/s (2xx answers × 100).`,
+          `autocannon, ${ctx.seconds} s per level after ${warmUp} s of unreported warm-up at ${connectionLevels[0]} connections, 50 distinct bodies of 100 events round-robin; throughput in events/s (2xx answers × 100).`,
           `ceiling: org.apache.kafka.tools.ProducerPerformance --num-records ${records} --record-size ${size} --throughput -1 acks=all enable.idempotence=true, into a 12-partition topic like the API's; its latencies are per record (send to acknowledgement), not per HTTP request.`,
         ],
       };

@@ -4,7 +4,7 @@
  * single-event >= 50 % of the bare ceiling). Every 202 means Kafka acknowledged the event (acks=all, idempotent).
  */
 import { singleBodies } from '../api/sample-events';
-import { httpLoad } from '../harness/load';
+import { httpLoad, ingestWarmUpSeconds } from '../harness/load';
 import { withResources } from '../harness/resources';
 import type { Ratio, ResultRow, Scenario } from '../harness/scenario';
 import { benchToken, createTopics, kafkaAdmin, runId, startApi, startBareExpress } from '../harness/services';
@@ -25,8 +25,13 @@ const scenario: Scenario = {
       const bare = await startBareExpress(res);
       const headers = { authorization: `Bearer ${await benchToken('gateway')}`, 'content-type': 'application/json' };
       const bodies = singleBodies();
-      ctx.log('warm-up: 2 s at 16 connections (JIT, Kafka connections and metadata; not reported)');
-      await httpLoad({ label: 'warm-up', url: `${api.url}/v1/events`, method: 'POST', connections: 16, seconds: 2, headers, bodies });
+      // Both processes of the comparison warmed alike: the API (with the broker behind it) and the bare ceiling.
+      const warmUp = ingestWarmUpSeconds(ctx.quick);
+      ctx.log(
+        `warm-up: ${warmUp} s each for the API and bare Express at ${connectionLevels[0]} connections (JIT, Kafka connections and metadata; not reported)`,
+      );
+      await httpLoad({ label: 'warm-up', url: `${api.url}/v1/events`, method: 'POST', connections: connectionLevels[0]!, seconds: warmUp, headers, bodies });
+      await httpLoad({ label: 'warm-up', url: `${bare.url}/v1/events`, method: 'POST', connections: connectionLevels[0]!, seconds: warmUp, headers, bodies });
 
       const rows: ResultRow[] = [];
       const ratios: Ratio[] = [];
@@ -66,7 +71,7 @@ const scenario: Scenario = {
         rows,
         ratios,
         notes: [
-          `autocannon from the harness process, ${ctx.seconds} s per level, 1,000 distinct bodies round-robin over 500 devices; one API process (rate limit raised out of the way).`,
+          `autocannon from the harness process, ${ctx.seconds} s per level after ${warmUp} s of unreported warm-up of each server at ${connectionLevels[0]} connections, 1,000 distinct bodies round-robin over 500 devices; one API process (rate limit raised out of the way).`,
           'Throughput counts 2xx answers only; a 202 is given after Kafka acknowledged the event (acks=all, idempotent producer).',
         ],
       };
