@@ -62,9 +62,10 @@ export async function startApi(cfg: ApiConfig, logger: Logger = createLogger('fl
     onError: (err) => logger.debug({ err: err.message }, 'could not measure the read replica lag'),
   });
   // No offline queue: while Redis is down commands fail at once, so reads fall back to the
-  // replica and rate limiting to the local limiter instead of waiting. Auto-pipelining sends the
-  // commands of concurrent requests (rate limit, cache reads) in one write per tick.
-  const redis = new Redis(cfg.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1000, enableAutoPipelining: true });
+  // replica and rate limiting to the local limiter instead of waiting. No auto-pipelining: ioredis
+  // sends the coalesced commands of concurrent requests from the first caller's context, so the
+  // Redis spans of every other request landed in that one request's trace.
+  const redis = new Redis(cfg.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1000 });
   redis.on('error', () => undefined); // reconnects on its own; the monitor reports the state
   // Wait briefly for Redis so the first requests are limited in Redis, not locally; start degraded if it is down.
   await new Promise<void>((resolve) => {
