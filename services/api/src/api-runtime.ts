@@ -12,6 +12,7 @@ import { DeviceCache } from '@floodgate/cache';
 import { createPools } from '@floodgate/db';
 // The gauge only, not the package index: the SDK is loaded by the register preload when tracing is on.
 import { registerReplicaLagGauge } from '@floodgate/telemetry/src/replica-lag';
+import { keepCallerContexts } from '@floodgate/telemetry/src/redis-caller-context';
 import { createApp, securityHeaders } from './app';
 import { ApiKeyVerifier } from './auth/api-keys';
 import { JwtVerifier } from './auth/jwt-verifier';
@@ -62,10 +63,12 @@ export async function startApi(cfg: ApiConfig, logger: Logger = createLogger('fl
     onError: (err) => logger.debug({ err: err.message }, 'could not measure the read replica lag'),
   });
   // No offline queue: while Redis is down commands fail at once, so reads fall back to the
-  // replica and rate limiting to the local limiter instead of waiting. No auto-pipelining: ioredis
-  // sends the coalesced commands of concurrent requests from the first caller's context, so the
-  // Redis spans of every other request landed in that one request's trace.
-  const redis = new Redis(cfg.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1000 });
+  // replica and rate limiting to the local limiter instead of waiting. Auto-pipelining sends the
+  // commands of concurrent requests (rate limit, cache reads) in one write per tick; keepCallerContexts
+  // keeps each command's span in its own request's trace (ioredis sends them from the first caller's).
+  const redis = keepCallerContexts(
+    new Redis(cfg.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1000, enableAutoPipelining: true }),
+  );
   redis.on('error', () => undefined); // reconnects on its own; the monitor reports the state
   // Wait briefly for Redis so the first requests are limited in Redis, not locally; start degraded if it is down.
   await new Promise<void>((resolve) => {
