@@ -46,15 +46,15 @@ export function eventMessageHeaders(ingestTimeMs: number, principal: string, tra
   });
 }
 
-/** The message of one accepted event (see `eventMessageHeaders`). */
-export function encodeEventMessage(event: DeviceEvent, ingestTimeMs: number, principal: string, traceHeaders: Record<string, string> = {}): EventMessage {
-  return { key: event.deviceId, value: JSON.stringify(event), headers: eventMessageHeaders(ingestTimeMs, principal, traceHeaders) };
-}
-
-/** The messages of the events of one request, all with one shared headers object. */
+/** The messages of the events of one request, all with one shared headers object (see `eventMessageHeaders`). */
 export function encodeEventMessages(events: DeviceEvent[], ingestTimeMs: number, principal: string, traceHeaders: Record<string, string> = {}): EventMessage[] {
   const headers = eventMessageHeaders(ingestTimeMs, principal, traceHeaders);
   return events.map((event) => ({ key: event.deviceId, value: JSON.stringify(event), headers }));
+}
+
+/** The message of one accepted event. */
+export function encodeEventMessage(event: DeviceEvent, ingestTimeMs: number, principal: string, traceHeaders: Record<string, string> = {}): EventMessage {
+  return encodeEventMessages([event], ingestTimeMs, principal, traceHeaders)[0]!;
 }
 
 export class PoisonMessageError extends Error {

@@ -15,14 +15,15 @@
  * changes either.
  */
 import { context, type Context } from '@opentelemetry/api';
-import type { Redis } from 'ioredis';
 
 const queuedIn = Symbol('@floodgate/telemetry/redis-caller-context');
 
 type Command = { [queuedIn]?: Context };
 type SendCommand = (this: unknown, command: Command, ...rest: unknown[]) => unknown;
+/** The two methods of an ioredis client this relies on (typed here, so the package needs no ioredis of its own). */
+type RedisClient = { pipeline(...args: never[]): object; sendCommand(...args: never[]): unknown };
 
-export function keepCallerContexts<R extends Redis>(redis: R): R {
+export function keepCallerContexts<R extends RedisClient>(redis: R): R {
   const client = redis as unknown as { pipeline: (...args: unknown[]) => { sendCommand: SendCommand }; sendCommand: SendCommand };
   const createPipeline = client.pipeline;
   client.pipeline = function pipeline(this: unknown, ...args: unknown[]) {

@@ -2,7 +2,7 @@
  * The messages of one request share one frozen headers object: the patched kafkajs encodes such an object once per
  * send, not once per record (patches/README.md). Each message still carries every header.
  */
-import { decodeEventMessage, encodeEventMessage, encodeEventMessages, headerNames, SCHEMA_VERSION, type DeviceEvent } from '../../src';
+import { decodeEventMessage, encodeEventMessages, headerNames, SCHEMA_VERSION, type DeviceEvent } from '../../src';
 
 const event = (deviceId: string): DeviceEvent => ({
   eventId: '0190d5a0-0000-7000-8000-000000000001',
@@ -26,10 +26,5 @@ describe('the Kafka messages of a request', () => {
       [headerNames.principal]: 'gateway:g',
     });
     messages.forEach((m, i) => expect(decodeEventMessage(m.value, m.headers)).toEqual(event(`slope-${i + 1}`)));
-  });
-
-  it('are what one message each would be', () => {
-    const events = [event('a'), event('b')];
-    expect(encodeEventMessages(events, 7, 'device:a')).toEqual(events.map((e) => encodeEventMessage(e, 7, 'device:a')));
   });
 });
