@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Floodgate needs on a fresh Debian 12 machine, once: Debian packages
-# (PostgreSQL, Redis, Prometheus, Java, Maven), Node.js 24 from the npm registry into
+# (PostgreSQL, Redis, Prometheus, Java, Maven, h2load), Node.js 24 from the npm registry into
 # the user cache, and the npm workspace. Safe to re-run; fast when everything is there.
 # Prints nothing but progress; exits non-zero with a message naming the fix.
 set -euo pipefail
@@ -20,6 +20,7 @@ command -v mvn >/dev/null 2>&1 || missing+=(maven)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v h2load >/dev/null 2>&1 || missing+=(nghttp2-client) # the benchmarks' paced (open-loop) HTTP load
 if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || die "missing Debian packages: ${missing[*]}; run: sudo apt-get install -y ${missing[*]}"
   log "installing Debian packages: ${missing[*]}"
