@@ -146,7 +146,7 @@ const scenario: Scenario = {
           { name: 'cached reads / redis-benchmark GET', value: read.throughput!.value / redisRow.throughput.value },
         ],
         notes: [
-          `paced levels: h2load, ${connections} connections sending ${pacedRate} req/s in all (${pacedShare * 100} % of the bare handler's closed-loop throughput in this run) for ${ctx.seconds} s, each connection on its own timer, the connections opened over one send interval; percentiles of every request. The issue's p99 target is judged there: a closed loop's p99 is the queue its own connections build.`,
+          `paced levels: h2load, ${connections} connections sending ${pacedRate} req/s in all (${pacedShare * 100} % of the bare handler's closed-loop throughput in this run) for 1 s of warm-up (not counted) and ${ctx.seconds} s counted, each connection on its own timer, the connections opened over one send interval; percentiles of every counted request. The issue's p99 target is judged there: a closed loop's p99 is the queue its own connections build.`,
           `autocannon, ${ctx.seconds} s per level, the ${devices} device paths round-robin; viewer JWT (verified once, then cached by the API); rate limiting stays on (one Redis call per request).`,
           `cache hits during the measured level: ${hits} of ${hits + misses} (from the API's floodgate_cache_requests_total).`,
           `redis-benchmark -t get -n ${requests} -c ${connections} -d ${valueSize} on loopback: the store's own ceiling; each API read makes two Redis calls (rate limit, state).`,

@@ -8,7 +8,7 @@ describe('h2loadArgs', () => {
     expect(args).toContain('--h1');
     expect(Number(arg(args, 'clients'))).toBe(64);
     expect(Number(arg(args, 'rps')) * 64).toBeCloseTo(6000, 0);
-    expect(Number(arg(args, 'requests'))).toBe(60_000);
+    expect(Number(arg(args, 'requests'))).toBe(66_000); // 10 s counted after 1 s of warm-up
     expect(arg(args, 'input-file')).toBe('/tmp/u');
     expect(arg(args, 'log-file')).toBe('/tmp/l');
     expect(arg(args, 'header')).toBe('authorization: Bearer t');
@@ -49,6 +49,22 @@ describe('parseH2loadLog', () => {
     expect(log.latencyMs).toEqual({ p50: 50, p90: 90, p99: 99, max: 100 });
     expect(log.sentPerSecond).toBeCloseTo(101 / 0.099, 6);
     expect(log.okPerSecond).toBeCloseTo(100 / 0.099, 6);
+  });
+
+  it('counts the requests sent in the warm-up apart, failures included', () => {
+    const t0 = 1_700_000_000_000_000;
+    const lines = [`${t0}\t200\t90000`, `${t0 + 500_000}\t-1\t10000000`, `${t0 + 999_999}\t200\t80000`];
+    for (let i = 0; i < 10; i++) lines.push(`${t0 + 1_000_000 + i * 100_000}\t200\t${1000 + i}`);
+    const log = parseH2loadLog(lines.join('\n'), 1);
+    expect({ requests: log.requests, warmUpRequests: log.warmUpRequests, warmUpFailed: log.warmUpFailed, ok: log.ok }).toEqual({
+      requests: 10,
+      warmUpRequests: 3,
+      warmUpFailed: 1,
+      ok: 10,
+    });
+    expect(log.latencyMs.max).toBe(1.01); // the warm-up's 80-90 ms answers are not in the percentiles
+    expect(log.sentPerSecond).toBeCloseTo(9 / 0.9, 6);
+    expect(() => parseH2loadLog(`${t0}\t200\t1\n`, 1)).toThrow('h2load logged no requests after the 1 s warm-up');
   });
 
   it('reads fractional milliseconds', () => {
