@@ -89,8 +89,9 @@ export interface H2loadLog {
 }
 
 /**
- * Reads h2load's `--log-file`: per line, the send time (µs since the epoch), the HTTP status (-1 for a request
- * that got no answer) and the time to the end of the response (µs). Requests sent within `warmUpSeconds` of the first
+ * Reads h2load's `--log-file`: per line, the send time (µs since the epoch), the HTTP status and the time to the end
+ * of the response (µs). Any status outside 2xx (h2load may write a negative one for a stream that failed) is not a
+ * latency sample. Requests sent within `warmUpSeconds` of the first
  * are counted apart.
  */
 export function parseH2loadLog(text: string, warmUpSeconds = 0): H2loadLog {
@@ -153,7 +154,7 @@ export async function pacedHttpLoad(res: Resources, o: PacedHttpLoad): Promise<R
   });
   const warmUpSeconds = o.warmUpSeconds ?? 1;
   const parsed = parseH2loadLog(fs.readFileSync(log, 'utf8'), warmUpSeconds);
-  // Whatever h2load did not log (it logs answered requests and, as -1, those that failed) is missing from both parts.
+  // Every request asked for that did not get a 2xx is an error, whether h2load logged it with another status or not at all.
   const sent = Math.round(o.ratePerSecond * (o.seconds + warmUpSeconds));
   return {
     label: o.label,
