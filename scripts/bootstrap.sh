@@ -45,9 +45,10 @@ stamp=node_modules/.floodgate-lock-hash
 # The lockfile and our patches to dependencies (patches/, applied by patch-package in postinstall).
 want=$(cat package-lock.json patches/*.patch | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  # `npm install` from the lockfile rather than `npm ci`: the registry reachable here serves
-  # only the Linux builds of platform packages (@swc/core-darwin-* answer 404), so the lock
-  # cannot list the others and `npm ci`'s sync check refuses it. In CI a changed lock fails.
+  # `npm install` from the lockfile rather than `npm ci`: the registry reachable here once served
+  # only the Linux builds of platform packages (@swc/core-darwin-* answered 404), so the lock
+  # could not list the others and `npm ci`'s sync check refused it. Since 2026-11-24 it serves
+  # them and the lock lists every platform. In CI a changed lock fails.
   log "installing npm dependencies from package-lock.json"
   npm install --no-audit --no-fund --loglevel=error >&2
   if [ "${CI:-}" = true ] && command -v git >/dev/null && ! git diff --quiet -- package-lock.json 2>/dev/null; then
