@@ -92,13 +92,13 @@ export async function startApi(res: Resources, stack: StackEnvironment, env: Rec
 }
 
 /** The framework ceiling: bench/api/bare-express.ts, an Express 5 app that answers without work, with the API's V8 flags. */
-export async function startBareExpress(res: Resources): Promise<{ url: string }> {
+export async function startBareExpress(res: Resources): Promise<{ url: string; pid: number }> {
   const child = res.fork(path.join(root, 'bench/api/bare-express.ts'), [], { nodeFlags: apiNodeFlags, env: { ...process.env, PORT: '0' } });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (m: { port: number }) => resolve(m.port));
     child.once('exit', (code) => reject(new Error(`bare-express.ts exited with ${code}`)));
   });
-  return { url: `http://127.0.0.1:${port}` };
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid! };
 }
 
 /**

@@ -13,13 +13,28 @@ import { httpLoad } from '../harness/load';
 import { pacedHttpLoad } from '../harness/paced-http';
 import { counterValue } from '../harness/metrics-text';
 import { withResources } from '../harness/resources';
-import type { Scenario } from '../harness/scenario';
+import type { ResultRow, Scenario } from '../harness/scenario';
 import { benchToken, runId, startApi, startBareExpress } from '../harness/services';
+import { readProcessCpuSeconds } from './support/proc';
 
 const connections = 64;
 const devices = 1000;
 /** The paced latency level runs at this share of the bare handler's closed-loop throughput (the issue's 60 %). */
 const pacedShare = 0.6;
+/** The paced levels' unreported first second (bench/harness/paced-http.ts). */
+const pacedWarmUpSeconds = 1;
+
+/**
+ * Runs a level and adds the server process's CPU per request to its row (all its threads, from /proc): what one read
+ * costs, closed loop against paced, API against bare Express. `requests` is how many the level sent in all.
+ */
+async function withServerCpu(pid: number, level: () => Promise<ResultRow>, requests: (row: ResultRow) => number): Promise<ResultRow> {
+  const before = readProcessCpuSeconds(pid);
+  const row = await level();
+  const cpuSeconds = readProcessCpuSeconds(pid) - before;
+  row.extra = { ...row.extra, 'server CPU µs/req': Math.round((cpuSeconds * 1e6) / Math.max(1, requests(row))) };
+  return row;
+}
 
 const scenario: Scenario = {
   name: 'cached-reads',
@@ -53,26 +68,37 @@ const scenario: Scenario = {
       ctx.log('warm-up: 2 s at 16 connections (not reported)');
       await httpLoad({ label: 'warm-up', url: api.url, method: 'GET', connections: 16, seconds: 2, headers, paths });
 
-      const bareRow = await httpLoad({
-        label: `bare express GET c=${connections}`,
-        ceiling: true,
-        url: bare.url,
-        method: 'GET',
-        connections,
-        seconds: ctx.seconds,
-        headers,
-        paths,
-      });
+      const closedLoopRequests = (row: ResultRow) => row.throughput!.value * ctx.seconds;
+      const bareRow = await withServerCpu(
+        bare.pid,
+        () =>
+          httpLoad({
+            label: `bare express GET c=${connections}`,
+            ceiling: true,
+            url: bare.url,
+            method: 'GET',
+            connections,
+            seconds: ctx.seconds,
+            headers,
+            paths,
+          }),
+        closedLoopRequests,
+      );
       const before = await api.metrics();
-      const read = await httpLoad({
-        label: `floodgate cached GET c=${connections}`,
-        url: api.url,
-        method: 'GET',
-        connections,
-        seconds: ctx.seconds,
-        headers,
-        paths,
-      });
+      const read = await withServerCpu(
+        api.child.pid!,
+        () =>
+          httpLoad({
+            label: `floodgate cached GET c=${connections}`,
+            url: api.url,
+            method: 'GET',
+            connections,
+            seconds: ctx.seconds,
+            headers,
+            paths,
+          }),
+        closedLoopRequests,
+      );
       const after = await api.metrics();
       const hits =
         counterValue(after, 'floodgate_cache_requests_total', { result: 'hit' }) - counterValue(before, 'floodgate_cache_requests_total', { result: 'hit' });
@@ -88,26 +114,39 @@ const scenario: Scenario = {
       ctx.log(
         `paced (h2load): ${pacedRate} req/s (${pacedShare * 100} % of bare's ${bareRow.throughput!.value}) for ${ctx.seconds} s, bare Express then the API`,
       );
-      const pacedBare = await pacedHttpLoad(res, {
-        label: `bare express GET at ${pacedRate} req/s (paced)`,
-        ceiling: true,
-        url: bare.url,
-        paths,
-        headers,
-        ratePerSecond: pacedRate,
-        connections,
-        seconds: ctx.seconds,
-      });
+      const pacedRequests = () => pacedRate * (ctx.seconds + pacedWarmUpSeconds);
+      const pacedBare = await withServerCpu(
+        bare.pid,
+        () =>
+          pacedHttpLoad(res, {
+            label: `bare express GET at ${pacedRate} req/s (paced)`,
+            ceiling: true,
+            url: bare.url,
+            paths,
+            headers,
+            ratePerSecond: pacedRate,
+            connections,
+            seconds: ctx.seconds,
+            warmUpSeconds: pacedWarmUpSeconds,
+          }),
+        pacedRequests,
+      );
       const pacedBefore = await api.metrics();
-      const paced = await pacedHttpLoad(res, {
-        label: `floodgate cached GET at ${pacedRate} req/s (paced)`,
-        url: api.url,
-        paths,
-        headers,
-        ratePerSecond: pacedRate,
-        connections,
-        seconds: ctx.seconds,
-      });
+      const paced = await withServerCpu(
+        api.child.pid!,
+        () =>
+          pacedHttpLoad(res, {
+            label: `floodgate cached GET at ${pacedRate} req/s (paced)`,
+            url: api.url,
+            paths,
+            headers,
+            ratePerSecond: pacedRate,
+            connections,
+            seconds: ctx.seconds,
+            warmUpSeconds: pacedWarmUpSeconds,
+          }),
+        pacedRequests,
+      );
       const pacedAfter = await api.metrics();
       const pacedMisses =
         counterValue(pacedAfter, 'floodgate_cache_requests_total', { result: 'miss' }) -
@@ -146,8 +185,9 @@ const scenario: Scenario = {
           { name: 'cached reads / redis-benchmark GET', value: read.throughput!.value / redisRow.throughput.value },
         ],
         notes: [
-          `paced levels: h2load, ${connections} connections sending ${pacedRate} req/s in all (${pacedShare * 100} % of the bare handler's closed-loop throughput in this run) for 1 s of warm-up (not counted) and ${ctx.seconds} s counted, each connection on its own timer, the connections opened over one send interval; percentiles of every counted request. The issue's p99 target is judged there: a closed loop's p99 is the queue its own connections build.`,
+          `paced levels: h2load, ${connections} connections sending ${pacedRate} req/s in all (${pacedShare * 100} % of the bare handler's closed-loop throughput in this run) for ${pacedWarmUpSeconds} s of warm-up (not counted) and ${ctx.seconds} s counted, each connection on its own timer, the connections opened over one send interval; percentiles of every counted request. The issue's p99 target is judged there: a closed loop's p99 is the queue its own connections build.`,
           `autocannon, ${ctx.seconds} s per level, the ${devices} device paths round-robin; viewer JWT (verified once, then cached by the API); rate limiting stays on (one Redis call per request).`,
+          `server CPU µs/req: the server process's CPU time (all threads, /proc/<pid>/stat) over a level, divided by the requests sent in it (paced levels: warm-up included).`,
           `cache hits during the measured level: ${hits} of ${hits + misses} (from the API's floodgate_cache_requests_total).`,
           `redis-benchmark -t get -n ${requests} -c ${connections} -d ${valueSize} on loopback: the store's own ceiling; each API read makes two Redis calls (rate limit, state).`,
         ],

@@ -10,13 +10,9 @@
  */
 import fs from 'node:fs';
 import { Kafka, logLevel, type EachBatchPayload } from 'kafkajs';
+import { readProcessCpuSeconds } from '../scenarios/support/proc';
 
 type Commit = EachBatchPayload['commitOffsetsIfNecessary'];
-
-const cpuSeconds = (pid: number): number => {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 10 ms
-};
 
 async function measure(kafka: Kafka, brokerPid: number, perSecond: number): Promise<void> {
   const topic = `commit-cost-${process.pid}-${Date.now()}`;
@@ -42,7 +38,7 @@ async function measure(kafka: Kafka, brokerPid: number, perSecond: number): Prom
     while (!commit) await new Promise((r) => setTimeout(r, 100));
     await new Promise((r) => setTimeout(r, 2000)); // the group settled, the broker idle again
     const offsets = { topics: [{ topic, partitions: Array.from({ length: 12 }, (_, partition) => ({ partition, offset: '1' })) }] };
-    const cpu0 = cpuSeconds(brokerPid);
+    const cpu0 = readProcessCpuSeconds(brokerPid);
     const started = Date.now();
     let commits = 0;
     while (Date.now() - started < 15_000) {
@@ -52,7 +48,7 @@ async function measure(kafka: Kafka, brokerPid: number, perSecond: number): Prom
       await new Promise((r) => setTimeout(r, Math.max(0, tick + 1000 / perSecond - Date.now())));
     }
     const seconds = (Date.now() - started) / 1000;
-    const cpu = cpuSeconds(brokerPid) - cpu0;
+    const cpu = readProcessCpuSeconds(brokerPid) - cpu0;
     console.log(
       `${(commits / seconds).toFixed(0).padStart(4)} commits/s: broker ${((cpu / seconds) * 100).toFixed(1)} % of a core, ${((cpu / commits) * 1000).toFixed(2)} ms of broker CPU per commit (idle share included)`,
     );

@@ -11,7 +11,6 @@
  * latency it prints the CPU per event of this process (the worker's own share of a transaction) and, when the server
  * runs on this host, of the PostgreSQL backend that served the transactions (from /proc, its one connection).
  */
-import fs from 'node:fs';
 import pg from 'pg';
 import { AlertRuleSource } from '../../services/worker/src/alert-store';
 import { ReadingWriter, type IncomingEvent } from '../../services/worker/src/reading-writer';
@@ -19,6 +18,7 @@ import { latencySummary } from '../harness/load';
 import { withResources } from '../harness/resources';
 import type { StackEnvironment } from '../harness/scenario';
 import { createDatabase, runId } from '../harness/services';
+import { readProcessCpuSeconds } from '../scenarios/support/proc';
 
 async function main(): Promise<void> {
   const size = Number(process.argv[2] ?? 35);
@@ -72,9 +72,7 @@ async function main(): Promise<void> {
 /** A local process's CPU time (user + system) in µs from /proc, or undefined when it is not on this host. */
 function backendCpuMicros(pid: number): number | undefined {
   try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 a second on Linux).
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
+    return readProcessCpuSeconds(pid) * 1e6;
   } catch {
     return undefined;
   }

@@ -142,3 +142,21 @@ export function cpuShares(before: Schedstat, after: Schedstat, wallMs: number): 
 export function countFds(pid: number): number {
   return fs.readdirSync(`/proc/${pid}/fd`).length;
 }
+
+/**
+ * A whole process's CPU time in seconds (all its threads: for Node.js the GC and JIT helpers too), from the line of
+ * /proc/<pid>/stat: utime + stime, fields 14 and 15 of proc(5), in clock ticks of 1/100 s. The command name (field 2)
+ * may hold spaces and parentheses, so the fields are counted from its last ") ".
+ */
+export function parseProcessCpuSeconds(stat: string): number {
+  const end = stat.lastIndexOf(') ');
+  const fields = end < 0 ? [] : stat.slice(end + 2).split(' ');
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  if (!Number.isInteger(utime) || !Number.isInteger(stime)) throw new Error(`no utime/stime in /proc stat line: ${JSON.stringify(stat.slice(0, 120))}`);
+  return (utime + stime) / 100;
+}
+
+export function readProcessCpuSeconds(pid: number | 'self'): number {
+  return parseProcessCpuSeconds(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+}

@@ -7,12 +7,14 @@ import {
   cpuShares,
   parseListenOverflows,
   parseNofileLimits,
+  parseProcessCpuSeconds,
   parseSchedstat,
   parseVmRssBytes,
   planFdLimit,
   readEstablishedOnPort,
   readListenOverflows,
   readNofileLimits,
+  readProcessCpuSeconds,
   readRssBytes,
   readSchedstat,
 } from '../../scenarios/support/proc';
@@ -139,5 +141,20 @@ describe("a thread's CPU time", () => {
     const after = { runNs: 1e9 + 4.5e9, waitNs: 5e8 + 3e9 };
     expect(cpuShares(before, after, 10_000)).toEqual({ onCpuPct: 45, waitingPct: 30 });
     expect(cpuShares(before, after, 0)).toEqual({ onCpuPct: 0, waitingPct: 0 });
+  });
+});
+
+describe("a process's CPU time", () => {
+  it('is utime + stime of /proc/<pid>/stat in seconds, counted past a command name with spaces and parentheses', () => {
+    // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime ...
+    const stat = '4242 (node (api) x) S 1 4242 4242 0 -1 4194560 51234 0 12 0 1234 567 0 0 20 0 11 0 99 0 0';
+    expect(parseProcessCpuSeconds(stat)).toBeCloseTo(18.01, 10);
+    expect(() => parseProcessCpuSeconds('4242 (node) S 1')).toThrow('no utime/stime in /proc stat line');
+  });
+
+  it('grows while this process works', () => {
+    const before = readProcessCpuSeconds('self');
+    for (const until = Date.now() + 100; Date.now() < until;) Math.sqrt(Math.random());
+    expect(readProcessCpuSeconds('self')).toBeGreaterThan(before);
   });
 });
