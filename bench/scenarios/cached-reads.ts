@@ -68,37 +68,17 @@ const scenario: Scenario = {
       ctx.log('warm-up: 2 s at 16 connections (not reported)');
       await httpLoad({ label: 'warm-up', url: api.url, method: 'GET', connections: 16, seconds: 2, headers, paths });
 
-      const closedLoopRequests = (row: ResultRow) => row.throughput!.value * ctx.seconds;
-      const bareRow = await withServerCpu(
-        bare.pid,
-        () =>
-          httpLoad({
-            label: `bare express GET c=${connections}`,
-            ceiling: true,
-            url: bare.url,
-            method: 'GET',
-            connections,
-            seconds: ctx.seconds,
-            headers,
-            paths,
-          }),
-        closedLoopRequests,
-      );
+      /** A closed-loop level (autocannon at `connections`) against one server, with its CPU per request. */
+      const closedLoop = (server: { url: string; pid: number }, label: string, ceiling: boolean) =>
+        withServerCpu(
+          server.pid,
+          () => httpLoad({ label, ceiling, url: server.url, method: 'GET', connections, seconds: ctx.seconds, headers, paths }),
+          (row) => row.throughput!.value * ctx.seconds,
+        );
+      const apiServer = { url: api.url, pid: api.child.pid! };
+      const bareRow = await closedLoop(bare, `bare express GET c=${connections}`, true);
       const before = await api.metrics();
-      const read = await withServerCpu(
-        api.child.pid!,
-        () =>
-          httpLoad({
-            label: `floodgate cached GET c=${connections}`,
-            url: api.url,
-            method: 'GET',
-            connections,
-            seconds: ctx.seconds,
-            headers,
-            paths,
-          }),
-        closedLoopRequests,
-      );
+      const read = await closedLoop(apiServer, `floodgate cached GET c=${connections}`, false);
       const after = await api.metrics();
       const hits =
         counterValue(after, 'floodgate_cache_requests_total', { result: 'hit' }) - counterValue(before, 'floodgate_cache_requests_total', { result: 'hit' });
@@ -114,39 +94,27 @@ const scenario: Scenario = {
       ctx.log(
         `paced (h2load): ${pacedRate} req/s (${pacedShare * 100} % of bare's ${bareRow.throughput!.value}) for ${ctx.seconds} s, bare Express then the API`,
       );
-      const pacedRequests = () => pacedRate * (ctx.seconds + pacedWarmUpSeconds);
-      const pacedBare = await withServerCpu(
-        bare.pid,
-        () =>
-          pacedHttpLoad(res, {
-            label: `bare express GET at ${pacedRate} req/s (paced)`,
-            ceiling: true,
-            url: bare.url,
-            paths,
-            headers,
-            ratePerSecond: pacedRate,
-            connections,
-            seconds: ctx.seconds,
-            warmUpSeconds: pacedWarmUpSeconds,
-          }),
-        pacedRequests,
-      );
+      /** A paced level (h2load at `pacedRate`) against one server, with its CPU per request (warm-up included). */
+      const pacedLevel = (server: { url: string; pid: number }, label: string, ceiling: boolean) =>
+        withServerCpu(
+          server.pid,
+          () =>
+            pacedHttpLoad(res, {
+              label,
+              ceiling,
+              url: server.url,
+              paths,
+              headers,
+              ratePerSecond: pacedRate,
+              connections,
+              seconds: ctx.seconds,
+              warmUpSeconds: pacedWarmUpSeconds,
+            }),
+          () => pacedRate * (ctx.seconds + pacedWarmUpSeconds),
+        );
+      const pacedBare = await pacedLevel(bare, `bare express GET at ${pacedRate} req/s (paced)`, true);
       const pacedBefore = await api.metrics();
-      const paced = await withServerCpu(
-        api.child.pid!,
-        () =>
-          pacedHttpLoad(res, {
-            label: `floodgate cached GET at ${pacedRate} req/s (paced)`,
-            url: api.url,
-            paths,
-            headers,
-            ratePerSecond: pacedRate,
-            connections,
-            seconds: ctx.seconds,
-            warmUpSeconds: pacedWarmUpSeconds,
-          }),
-        pacedRequests,
-      );
+      const paced = await pacedLevel(apiServer, `floodgate cached GET at ${pacedRate} req/s (paced)`, false);
       const pacedAfter = await api.metrics();
       const pacedMisses =
         counterValue(pacedAfter, 'floodgate_cache_requests_total', { result: 'miss' }) -
