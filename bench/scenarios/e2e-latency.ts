@@ -2,8 +2,10 @@
  * End-to-end latency (HTTP POST -> 202 -> row committed -> cache updated, for a probe event in every request, its
  * Redis entry polled) at fixed rates below two sustainable rates, both measured in this run (issue #4: p99 <= 250 ms
  * at half the sustainable rate):
- * - the pipeline's: the API and the worker running together on this machine, pushed as hard as they go, counted
- *   from the first request to the last row committed (BENCH_E2E_FRACTIONS of it, default a quarter and a half);
+ * - the pipeline's steady rate: the API and the worker running together on this machine, the highest fixed rate at
+ *   which the latency stops growing (support/steady-rate.ts), searched down from a push as hard as they go (counted
+ *   from the first request to the last row committed, which overstates a steady rate: the backlog drains alone).
+ *   BENCH_E2E_FRACTIONS of it, default a quarter and a half;
  * - the worker's drain rate alone (from `worker-drain` when it ran before in the same harness, else a shorter drain
  *   here), at one half. On 2 cores the API and the worker share the CPUs, so this rate is above what the pipeline
  *   sustains and the level shows a saturated machine; it is reported, and judged, all the same.
@@ -16,9 +18,10 @@ import { withResources } from '../harness/resources';
 import type { Ratio, ResultRow, Scenario } from '../harness/scenario';
 import { benchToken, checkpoint, kafkaAdmin, runId, sleep, startApi } from '../harness/services';
 import { drainRateOfThisRun, eventFactory, measureDrain, prefill, recordDrainRate, workerBed } from '../worker/drain-bed';
+import { keptUp, searchSteadyRate } from './support/steady-rate';
 
 const tickMs = 50;
-/** The fixed rates, as fractions of the sustainable drain rate: BENCH_E2E_FRACTIONS=0.1,0.5 (default 0.25,0.5). */
+/** The fixed rates, as fractions of the pipeline's steady rate: BENCH_E2E_FRACTIONS=0.1,0.5 (default 0.25,0.5). */
 const fractions = (process.env.BENCH_E2E_FRACTIONS || '0.25,0.5')
   .split(',')
   .map(Number)
@@ -32,7 +35,7 @@ const pollMs = 5;
 const scenario: Scenario = {
   name: 'e2e-latency',
   description:
-    'End-to-end latency (HTTP 202 -> row committed -> cache updated) at fixed rates of a quarter and half the sustainable drain rate, one API and one worker process.',
+    "End-to-end latency (HTTP 202 -> row committed -> cache updated) at fixed rates of a quarter and half the pipeline's steady rate (searched in the run) and half the worker's drain rate alone, one API and one worker process.",
   needs: ['kafka', 'postgres', 'redis'],
   order: 60,
   run: (ctx) =>
@@ -42,6 +45,8 @@ const scenario: Scenario = {
       const origin = Date.now();
       const originPerf = performance.now();
       const seconds = ctx.quick ? 8 : 20;
+      /** Each rate the steady-rate search tries runs this long. */
+      const searchSeconds = ctx.quick ? 5 : 10;
       const id = runId();
       const { kafka, admin } = await kafkaAdmin(res, ctx.stack);
       const bed = await workerBed(res, ctx.stack, admin, id);
@@ -97,19 +102,22 @@ const scenario: Scenario = {
        * One fixed-rate level: every `tickMs`, the tick's events in requests of at most 1,000 (the API's batch limit),
        * the first event of each request a probe on a device of its own, polled in Redis.
        */
-      const level = async (fraction: number, of: { eventsPerSec: number; name: string }) => {
+      let levels = 0;
+      const level = async (rate: number, name: string, levelSeconds: number) => {
         await checkpoint(ctx.stack); // what earlier scenarios and levels wrote is flushed before, not during, this level
-        const rate = Math.max(1, Math.round(of.eventsPerSec * fraction));
+        const tag = ++levels;
         const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
         const requestsPerTick = Math.ceil(perTick / 1000);
         const perRequest = Math.ceil(perTick / requestsPerTick);
-        ctx.log(
-          `${fraction * 100} %: ${requestsPerTick} × ${perRequest} events every ${tickMs} ms (${Math.round((requestsPerTick * perRequest * 1000) / tickMs)} events/s) for ${seconds} s`,
-        );
+        const offered = Math.round((requestsPerTick * perRequest * 1000) / tickMs);
+        ctx.log(`${name}: ${requestsPerTick} × ${perRequest} events every ${tickMs} ms (${offered} events/s) for ${levelSeconds} s`);
         const ackMs: number[] = [];
         const visibleMs: number[] = [];
         const ackSeries: Array<[number, number]> = [];
         const visibleSeries: Array<[number, number]> = [];
+        /** [ms after the level started that the probe was sent, ms until it was visible]. */
+        const probeLatencies: Array<[number, number]> = [];
+        const levelStart = performance.now();
         const pending = new Map<string, { eventId: string; sent: number }>();
         let failures = 0;
         let lostProbes = 0;
@@ -128,6 +136,7 @@ const scenario: Scenario = {
                 if (orderIsEvent(order, p.eventId)) {
                   visibleMs.push(now - p.sent);
                   visibleSeries.push([at(p.sent), Math.round(now - p.sent)]);
+                  probeLatencies.push([p.sent - levelStart, now - p.sent]);
                   pending.delete(device);
                 } else if (now - p.sent > probeTimeoutMs) {
                   lostProbes += 1;
@@ -141,11 +150,11 @@ const scenario: Scenario = {
         const sends: Promise<void>[] = [];
         let sentEvents = 0;
         const started = performance.now();
-        for (let tick = 0; performance.now() - started < seconds * 1000; tick++) {
+        for (let tick = 0; performance.now() - started < levelSeconds * 1000; tick++) {
           for (let q = 0; q < requestsPerTick; q++) {
             const events = Array.from({ length: perRequest }, (_, k) => ({
               eventId: eventId(),
-              deviceId: k === 0 ? `probe-${id}-${of.name.split(' ')[0]}-${fraction}-${tick}-${q}` : `lat-${(tick * perTick + q * perRequest + k) % 10_000}`,
+              deviceId: k === 0 ? `probe-${id}-${tag}-${tick}-${q}` : `lat-${(tick * perTick + q * perRequest + k) % 10_000}`,
               ts: new Date().toISOString(),
               metrics: { rain_mm_h: 1 },
             }));
@@ -171,10 +180,8 @@ const scenario: Scenario = {
         await Promise.all(sends);
         polling = false;
         await poller;
-        if (visibleMs.length === 0)
-          throw new Error(`no probe reached the cache at ${fraction * 100} % (${failures} failed requests, ${lostProbes} probes lost)`);
+        if (visibleMs.length === 0) throw new Error(`no probe reached the cache at ${name} (${failures} failed requests, ${lostProbes} probes lost)`);
         const sentRate = Math.round(sentEvents / sendSeconds);
-        const name = `${fraction * 100} % of ${of.name}`;
         const rows: ResultRow[] = [
           {
             label: `HTTP 202 at ${name}`,
@@ -199,6 +206,7 @@ const scenario: Scenario = {
         return {
           rows,
           sentRate,
+          verdict: keptUp({ offered, sent: sentRate, failures, lostProbes, probes: probeLatencies }),
           visibleP99: rows[1]!.latencyMs!.p99,
           series: [
             { name: `HTTP 202 (${name})`, unit: 'ms', points: ackSeries.sort((a, b) => a[0] - b[0]) },
@@ -253,17 +261,44 @@ const scenario: Scenario = {
         `pipeline: ${pushClients} clients pushed 1,000-event requests for ${seconds} s: ${pipeline.accepted} events accepted (${pipeline.acceptRate} events/s at the API, ${pipeline.refused} requests refused with 503), the last committed ${pipeline.seconds.toFixed(1)} s after the first request.`,
       );
 
-      // The lower rates first, so a backlog a higher one may leave cannot skew them; the worker-alone level last.
-      const ofPipeline = { eventsPerSec: pipeline.eventsPerSec, name: 'pipeline rate' };
-      const ofDrain = { eventsPerSec: reference.eventsPerSec, name: 'drain rate' };
-      const plan = [...fractions.map((fraction) => ({ fraction, of: ofPipeline })), { fraction: 0.5, of: ofDrain }];
-      const results: Array<Awaited<ReturnType<typeof level>> & { fraction: number; of: typeof ofPipeline }> = [];
-      for (const { fraction, of } of plan) results.push({ fraction, of, ...(await level(fraction, of)) });
+      // The steady rate: fixed rates from the push's down, each until its probes are all visible (its backlog gone).
+      const searched: Array<{ rate: number; row: ResultRow }> = [];
+      const steady = await searchSteadyRate(pipeline.eventsPerSec, async (rate) => {
+        const l = await level(rate, `steady-rate search at ${rate} events/s`, searchSeconds);
+        ctx.log(`  ${l.verdict.keptUp ? 'kept up' : 'fell behind'}: ${l.verdict.reason}`);
+        searched.push({
+          rate,
+          row: {
+            ...l.rows[1]!,
+            label: `search: 202 -> cache at ${rate} events/s, ${l.verdict.keptUp ? 'kept up' : 'fell behind'}`,
+            extra: { ...l.rows[1]!.extra, verdict: l.verdict.reason },
+          },
+        });
+        return l.verdict;
+      });
+      ctx.log(`steady rate: ${steady.rate} events/s (${steady.steps.length} rates tried)`);
+
+      // A level returns once its probes are all visible, so what a search level left behind is stored before the next
+      // begins. The lower fixed rates first, so a backlog a higher one may leave cannot skew them; the worker-alone level last.
+      const ofSteady = { eventsPerSec: steady.rate, name: 'steady pipeline rate' };
+      const ofDrain = { eventsPerSec: reference.eventsPerSec, name: 'drain rate alone' };
+      const plan = [...fractions.map((fraction) => ({ fraction, of: ofSteady })), { fraction: 0.5, of: ofDrain }];
+      const results: Array<Awaited<ReturnType<typeof level>> & { fraction: number; of: typeof ofSteady }> = [];
+      for (const { fraction, of } of plan) {
+        const rate = Math.max(1, Math.round(of.eventsPerSec * fraction));
+        results.push({ fraction, of, ...(await level(rate, `${fraction * 100} % of ${of.name}`, seconds)) });
+      }
       const rows: ResultRow[] = [
         {
-          label: 'pipeline sustainable rate, API + worker',
+          label: 'pipeline push, API + worker (upper bound of the search)',
           ceiling: true,
           throughput: { value: pipeline.eventsPerSec, unit: 'events/s' },
+          extra: { 'measured by': 'e2e-latency' },
+        },
+        {
+          label: 'pipeline steady rate, API + worker',
+          ceiling: true,
+          throughput: { value: steady.rate, unit: 'events/s' },
           extra: { 'measured by': 'e2e-latency' },
         },
         {
@@ -272,6 +307,7 @@ const scenario: Scenario = {
           throughput: { value: reference.eventsPerSec, unit: 'events/s' },
           extra: { 'measured by': reference.by },
         },
+        ...searched.map((s) => s.row),
         ...results.flatMap((r) => r.rows),
       ];
       const ratios: Ratio[] = results.map((r) =>
@@ -279,7 +315,8 @@ const scenario: Scenario = {
           ? { name: `202 -> cache p99 at half the ${r.of.name}`, value: r.visibleP99, target: 250, comparison: '<=', unit: 'ms' }
           : { name: `202 -> cache p99 at ${r.fraction * 100} % of the ${r.of.name}`, value: r.visibleP99, comparison: '<=', unit: 'ms' },
       );
-      ratios.push({ name: 'pipeline sustainable rate / worker drain rate alone', value: pipeline.eventsPerSec / reference.eventsPerSec });
+      ratios.push({ name: 'pipeline steady rate / pipeline push', value: steady.rate / pipeline.eventsPerSec });
+      ratios.push({ name: 'pipeline steady rate / worker drain rate alone', value: steady.rate / reference.eventsPerSec });
       return {
         scenario: 'e2e-latency',
         description: scenario.description,
@@ -288,7 +325,8 @@ const scenario: Scenario = {
         series: results.flatMap((r) => r.series),
         notes: [
           ...notes,
-          `fixed rates of ${fractions.map((f) => `${f * 100} %`).join(', ')} of the pipeline rate (BENCH_E2E_FRACTIONS), then 50 % of the worker's drain rate alone, ${seconds} s each; the issue's target (p99 <= 250 ms at half the sustainable rate) is judged at both halves; every ${tickMs} ms the tick's events in requests of at most 1,000, the first event of each request a probe on a device of its own, polled in Redis every ~${pollMs} ms (the resolution); a probe not visible within ${probeTimeoutMs / 1000} s counts as an error.`,
+          `steady rate: the highest fixed rate at which the pipeline kept up, tried for ${searchSeconds} s each from 80 % of the push's rate down by a factor of 0.8, then once between the first that kept up and the one above it; a rate kept up when no request was refused, no probe lost, 95 % of the rate sent, and the median latency of the probes sent in the level's second half (the first second left out) at most 1.25 times the first half's plus 50 ms (a backlog growing for the whole level more than doubles it; one that builds and then holds, as the worker's batches grow with it, counts as kept up, its latency shown in the row).`,
+          `fixed rates of ${fractions.map((f) => `${f * 100} %`).join(', ')} of the steady rate (BENCH_E2E_FRACTIONS), then 50 % of the worker's drain rate alone, ${seconds} s each; the issue's target (p99 <= 250 ms at half the sustainable rate) is judged at both halves; every ${tickMs} ms the tick's events in requests of at most 1,000, the first event of each request a probe on a device of its own, polled in Redis every ~${pollMs} ms (the resolution); a probe not visible within ${probeTimeoutMs / 1000} s counts as an error.`,
           'one API process and one worker process on their own topics, database and cache prefix; the row is committed before the worker writes the cache, so a visible probe is also a stored row. A CHECKPOINT on the primary precedes each level.',
         ],
       };
