@@ -154,10 +154,10 @@ const scenario: Scenario = {
         ],
         notes: [
           `paced levels: h2load, ${connections} connections sending ${pacedRate} req/s in all (${pacedShare * 100} % of the bare handler's closed-loop throughput in this run) for ${pacedWarmUpSeconds} s of warm-up (not counted) and ${ctx.seconds} s counted, each connection on its own timer, the connections opened over one send interval; percentiles of every counted request. The issue's p99 target is judged there: a closed loop's p99 is the queue its own connections build.`,
-          `autocannon, ${ctx.seconds} s per level, the ${devices} device paths round-robin; viewer JWT (verified once, then cached by the API); rate limiting stays on (one Redis call per request).`,
+          `autocannon, ${ctx.seconds} s per level, the ${devices} device paths round-robin; viewer JWT (verified once, then cached by the API); rate limiting stays on (the API's limit of 10^9 requests a minute is taken from Redis in leases of up to 64 requests, RATE_LIMIT_LEASE_MAX).`,
           `server CPU µs/req: the server process's CPU time (all threads, /proc/<pid>/stat) over a level, divided by the requests sent in it (paced levels: warm-up included).`,
           `cache hits during the measured level: ${hits} of ${hits + misses} (from the API's floodgate_cache_requests_total).`,
-          `redis-benchmark -t get -n ${requests} -c ${connections} -d ${valueSize} on loopback: the store's own ceiling; each API read makes two Redis calls (rate limit, state).`,
+          `redis-benchmark -t get -n ${requests} -c ${connections} -d ${valueSize} on loopback: the store's own ceiling; each API read makes one Redis call for the state, plus one per lease for the rate limit.`,
         ],
       };
     }),
