@@ -5,8 +5,8 @@
  * largest transactions, while at a steady rate every process shares the cores all the time.
  *
  * Pure logic: `keptUp` judges one level from its probes, `searchSteadyRate` walks the rates down from an upper
- * bound (and one step back up between the last rate that fell behind and the first that kept up); the caller
- * runs the levels.
+ * bound, the bound itself first (and one step back up between the last rate that fell behind and the first that
+ * kept up); the caller runs the levels.
  */
 
 /** One fixed-rate level as measured: what was offered, sent, failed, and each probe's send time and latency. */
@@ -79,9 +79,9 @@ export function keptUp(level: SteadyLevel, o: KeptUpOptions = {}): Verdict {
 }
 
 export interface SearchOptions {
-  /** Each rate tried is this factor of the one before, from `upperBound × factor` down. Default 0.8. */
+  /** Each rate tried is this factor of the one before, from `upperBound` down. Default 0.8. */
   factor?: number;
-  /** Most rates tried on the way down. Default 6. */
+  /** Most rates tried on the way down, the bound included. Default 7 (down to 0.8⁶, about a quarter of it). */
   maxSteps?: number;
 }
 
@@ -97,18 +97,18 @@ export interface SearchResult {
 }
 
 /**
- * Tries `upperBound × factor`, `× factor²`, ... until one keeps up, then once the geometric middle between it and
- * the rate above it that fell behind (so the answer is within about half a step). Throws if none kept up within
- * `maxSteps`, naming every rate tried.
+ * Tries `upperBound`, `× factor`, `× factor²`, ... until one keeps up; below the bound, then once the geometric middle
+ * between it and the rate above it that fell behind (so the answer is within about half a step). Throws if none kept
+ * up within `maxSteps`, naming every rate tried.
  */
 export async function searchSteadyRate(upperBound: number, measure: (rate: number) => Promise<Verdict>, o: SearchOptions = {}): Promise<SearchResult> {
   const factor = o.factor ?? 0.8;
-  const maxSteps = o.maxSteps ?? 6;
+  const maxSteps = o.maxSteps ?? 7;
   if (!(upperBound > 0)) throw new RangeError(`the upper bound must be positive, got ${upperBound}`);
   if (!(factor > 0 && factor < 1)) throw new RangeError(`factor must be in (0, 1), got ${factor}`);
   const steps: SearchStep[] = [];
-  let above = upperBound;
-  for (let k = 1; k <= maxSteps; k++) {
+  let above: number | undefined;
+  for (let k = 0; k < maxSteps; k++) {
     const rate = Math.round(upperBound * factor ** k);
     const verdict = await measure(rate);
     steps.push({ rate, verdict });
@@ -116,9 +116,9 @@ export async function searchSteadyRate(upperBound: number, measure: (rate: numbe
       above = rate;
       continue;
     }
-    // The first rate tried may keep up: the bound itself was never tried, so the middle step goes towards it.
+    if (above === undefined) return { rate, steps }; // the bound itself kept up
     const between = Math.round(Math.sqrt(rate * above));
-    if (between > rate) {
+    if (between > rate && between < above) {
       const refined = await measure(between);
       steps.push({ rate: between, verdict: refined });
       if (refined.keptUp) return { rate: between, steps };

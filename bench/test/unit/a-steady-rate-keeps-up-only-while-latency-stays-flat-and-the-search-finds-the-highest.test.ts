@@ -76,10 +76,10 @@ describe('the steady-rate search', () => {
   it('walks down from the bound until a rate keeps up, then tries once between it and the rate above', async () => {
     const p = pipeline(12_000);
     const found = await searchSteadyRate(30_000, p.measure);
-    // 24,000 and 19,200 and 15,360 fell behind, 12,288 too; 9,830 kept up; the middle of 9,830 and 12,288 (10,990) too.
-    expect(p.tried).toEqual([24_000, 19_200, 15_360, 12_288, 9830, 10_990]);
+    // 30,000 down to 12,288 fell behind; 9,830 kept up; the middle of 9,830 and 12,288 (10,990) too.
+    expect(p.tried).toEqual([30_000, 24_000, 19_200, 15_360, 12_288, 9830, 10_990]);
     expect(found.rate).toBe(10_990);
-    expect(found.steps.map((s) => s.verdict.keptUp)).toEqual([false, false, false, false, true, true]);
+    expect(found.steps.map((s) => s.verdict.keptUp)).toEqual([false, false, false, false, false, true, true]);
   });
 
   it('keeps the lower rate when the middle one falls behind', async () => {
@@ -89,17 +89,24 @@ describe('the steady-rate search', () => {
     expect(found.rate).toBe(9830);
   });
 
-  it('tries towards the bound when the first rate already keeps up', async () => {
+  it('stops at the bound when the bound itself keeps up', async () => {
     const p = pipeline(1e9);
     const found = await searchSteadyRate(10_000, p.measure);
-    expect(p.tried).toEqual([8000, 8944]);
+    expect(p.tried).toEqual([10_000]);
+    expect(found).toEqual({ rate: 10_000, steps: [{ rate: 10_000, verdict: expect.objectContaining({ keptUp: true }) }] });
+  });
+
+  it('tries once between the bound and the rate below it when only the bound fell behind', async () => {
+    const p = pipeline(9000);
+    const found = await searchSteadyRate(10_000, p.measure);
+    expect(p.tried).toEqual([10_000, 8000, 8944]);
     expect(found.rate).toBe(8944);
   });
 
   it('fails naming every rate tried when none keeps up', async () => {
     const p = pipeline(100);
     await expect(searchSteadyRate(10_000, p.measure, { maxSteps: 3, factor: 0.5 })).rejects.toThrow(
-      'no steady rate kept up: 5000 events/s (grew); 2500 events/s (grew); 1250 events/s (grew)',
+      'no steady rate kept up: 10000 events/s (grew); 5000 events/s (grew); 2500 events/s (grew)',
     );
   });
 
