@@ -17,7 +17,7 @@ import { latencySummary } from '../harness/load';
 import { withResources } from '../harness/resources';
 import type { Ratio, ResultRow, Scenario } from '../harness/scenario';
 import { benchToken, checkpoint, kafkaAdmin, runId, sleep, startApi } from '../harness/services';
-import { drainRateOfThisRun, eventFactory, measureDrain, prefill, recordDrainRate, workerBed } from '../worker/drain-bed';
+import { committedOffsets, drainRateOfThisRun, eventFactory, measureDrain, prefill, recordDrainRate, workerBed } from '../worker/drain-bed';
 import { keptUp, searchSteadyRate } from './support/steady-rate';
 
 const tickMs = 50;
@@ -102,6 +102,21 @@ const scenario: Scenario = {
        * One fixed-rate level: every `tickMs`, the tick's events in requests of at most 1,000 (the API's batch limit),
        * the first event of each request a probe on a device of its own, polled in Redis.
        */
+      /**
+       * Waits until the worker has committed every event on the topic. A level's probes all being visible does not
+       * mean its backlog is gone: the other partitions may still hold some, which would inflate the next level's start.
+       */
+      const caughtUp = async (ms = 300_000) => {
+        const until = Date.now() + ms;
+        for (;;) {
+          const ends = (await admin.fetchTopicOffsets(bed.topic)).reduce((n, p) => n + Number(p.high), 0);
+          const done = await committedOffsets(admin, bed.group, bed.topic);
+          if (done !== undefined && done >= ends) return;
+          if (Date.now() > until) throw new Error(`the worker had committed ${done ?? 'no'} of ${ends} events ${ms} ms after the level`);
+          await sleep(100);
+        }
+      };
+
       let levels = 0;
       const level = async (rate: number, name: string, levelSeconds: number) => {
         await checkpoint(ctx.stack); // what earlier scenarios and levels wrote is flushed before, not during, this level
@@ -180,6 +195,7 @@ const scenario: Scenario = {
         await Promise.all(sends);
         polling = false;
         await poller;
+        await caughtUp();
         if (visibleMs.length === 0) throw new Error(`no probe reached the cache at ${name} (${failures} failed requests, ${lostProbes} probes lost)`);
         const sentRate = Math.round(sentEvents / sendSeconds);
         const rows: ResultRow[] = [
@@ -278,8 +294,8 @@ const scenario: Scenario = {
       });
       ctx.log(`steady rate: ${steady.rate} events/s (${steady.steps.length} rates tried)`);
 
-      // A level returns once its probes are all visible, so what a search level left behind is stored before the next
-      // begins. The lower fixed rates first, so a backlog a higher one may leave cannot skew them; the worker-alone level last.
+      // A level returns once the worker has committed all it was sent, so a search level's backlog is stored before the
+      // next begins. The lower fixed rates first, so a backlog a higher one may leave cannot skew them; the worker-alone level last.
       const ofSteady = { eventsPerSec: steady.rate, name: 'steady pipeline rate' };
       const ofDrain = { eventsPerSec: reference.eventsPerSec, name: 'drain rate alone' };
       const plan = [...fractions.map((fraction) => ({ fraction, of: ofSteady })), { fraction: 0.5, of: ofDrain }];
@@ -327,7 +343,7 @@ const scenario: Scenario = {
           ...notes,
           `steady rate: the highest fixed rate at which the pipeline kept up, tried for ${searchSeconds} s each from the push's rate down by a factor of 0.8, then once between the first that kept up and the one above it; a rate kept up when no request was refused, no probe lost, 95 % of the rate sent, and the median latency of the probes sent in the level's second half (the first second left out) at most 1.25 times the first half's plus 50 ms (a backlog growing for the whole level more than doubles it; one that builds and then holds, as the worker's batches grow with it, counts as kept up, its latency shown in the row).`,
           `fixed rates of ${fractions.map((f) => `${f * 100} %`).join(', ')} of the steady rate (BENCH_E2E_FRACTIONS), then 50 % of the worker's drain rate alone, ${seconds} s each; the issue's target (p99 <= 250 ms at half the sustainable rate) is judged at both halves; every ${tickMs} ms the tick's events in requests of at most 1,000, the first event of each request a probe on a device of its own, polled in Redis every ~${pollMs} ms (the resolution); a probe not visible within ${probeTimeoutMs / 1000} s counts as an error.`,
-          'one API process and one worker process on their own topics, database and cache prefix; the row is committed before the worker writes the cache, so a visible probe is also a stored row. A CHECKPOINT on the primary precedes each level.',
+          'one API process and one worker process on their own topics, database and cache prefix; the row is committed before the worker writes the cache, so a visible probe is also a stored row. A CHECKPOINT on the primary precedes each level, and each ends once the worker has committed every event on the topic (its backlog gone).',
         ],
       };
     }),
