@@ -4,7 +4,7 @@
  * at half the sustainable rate):
  * - the pipeline's steady rate: the API and the worker running together on this machine, the highest fixed rate at
  *   which the latency stops growing (support/steady-rate.ts), searched down from a push as hard as they go (counted
- *   from the first request to the last row committed, which overstates a steady rate: the backlog drains alone).
+ *   from the first request to the last row committed: an upper bound, since the push's backlog drains alone).
  *   BENCH_E2E_FRACTIONS of it, default a quarter and a half;
  * - the worker's drain rate alone (from `worker-drain` when it ran before in the same harness, else a shorter drain
  *   here), at one half. On 2 cores the API and the worker share the CPUs, so this rate is above what the pipeline
@@ -277,25 +277,22 @@ const scenario: Scenario = {
         `pipeline: ${pushClients} clients pushed 1,000-event requests for ${seconds} s: ${pipeline.accepted} events accepted (${pipeline.acceptRate} events/s at the API, ${pipeline.refused} requests refused with 503), the last committed ${pipeline.seconds.toFixed(1)} s after the first request.`,
       );
 
-      // The steady rate: fixed rates from the push's down, each until its probes are all visible (its backlog gone).
-      const searched: Array<{ rate: number; row: ResultRow }> = [];
+      // The steady rate: fixed rates from the push's down (support/steady-rate.ts), every one tried a row.
+      const searched: ResultRow[] = [];
       const steady = await searchSteadyRate(pipeline.eventsPerSec, async (rate) => {
         const l = await level(rate, `steady-rate search at ${rate} events/s`, searchSeconds);
         ctx.log(`  ${l.verdict.keptUp ? 'kept up' : 'fell behind'}: ${l.verdict.reason}`);
         searched.push({
-          rate,
-          row: {
-            ...l.rows[1]!,
-            label: `search: 202 -> cache at ${rate} events/s, ${l.verdict.keptUp ? 'kept up' : 'fell behind'}`,
-            extra: { ...l.rows[1]!.extra, verdict: l.verdict.reason },
-          },
+          ...l.rows[1]!,
+          label: `search: 202 -> cache at ${rate} events/s, ${l.verdict.keptUp ? 'kept up' : 'fell behind'}`,
+          extra: { ...l.rows[1]!.extra, verdict: l.verdict.reason },
         });
         return l.verdict;
       });
       ctx.log(`steady rate: ${steady.rate} events/s (${steady.steps.length} rates tried)`);
 
-      // A level returns once the worker has committed all it was sent, so a search level's backlog is stored before the
-      // next begins. The lower fixed rates first, so a backlog a higher one may leave cannot skew them; the worker-alone level last.
+      // A level returns once the worker has committed all it was sent, so no level starts with another's backlog. The
+      // lower fixed rates first all the same; the worker-alone level last.
       const ofSteady = { eventsPerSec: steady.rate, name: 'steady pipeline rate' };
       const ofDrain = { eventsPerSec: reference.eventsPerSec, name: 'drain rate alone' };
       const plan = [...fractions.map((fraction) => ({ fraction, of: ofSteady })), { fraction: 0.5, of: ofDrain }];
@@ -323,7 +320,7 @@ const scenario: Scenario = {
           throughput: { value: reference.eventsPerSec, unit: 'events/s' },
           extra: { 'measured by': reference.by },
         },
-        ...searched.map((s) => s.row),
+        ...searched,
         ...results.flatMap((r) => r.rows),
       ];
       const ratios: Ratio[] = results.map((r) =>
