@@ -1,13 +1,14 @@
 /**
  * The highest steady rate a pipeline keeps up with, found by trying fixed rates: the standard "maximum sustainable
  * throughput" of stream-processing benchmarks (the highest rate at which latency does not keep growing). A push as
- * hard as the pipeline goes, counted until its backlog is drained, overstates it: the drain runs alone, in the
+ * hard as the pipeline goes, counted until its backlog is drained, is an upper bound: the drain runs alone, in the
  * largest transactions, while at a steady rate every process shares the cores all the time.
  *
  * Pure logic: `keptUp` judges one level from its probes, `searchSteadyRate` walks the rates down from an upper
  * bound, the bound itself first (and one step back up between the last rate that fell behind and the first that
  * kept up); the caller runs the levels.
  */
+import { percentile } from '../../harness/load';
 
 /** One fixed-rate level as measured: what was offered, sent, failed, and each probe's send time and latency. */
 export interface SteadyLevel {
@@ -43,12 +44,12 @@ export interface KeptUpOptions {
   growthFloorMs?: number;
 }
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  if (!s.length) return NaN;
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
+/** The median as the harness's latency rows give it (nearest rank; NaN for none). */
+const median = (values: number[]) =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 
 /**
  * A level kept up when nothing was refused or lost, the rate was sent, and the latency stayed flat: the median of the
