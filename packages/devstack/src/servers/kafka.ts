@@ -168,6 +168,25 @@ group.initial.rebalance.delay.ms=0
 `;
 }
 
+/**
+ * The broker's JVM options: the heap (`FLOODGATE_KAFKA_HEAP`, default 768m), G1, its GC pauses logged with wall time
+ * to `<dir>/gc.log` as Kafka's own start script keeps them (a stalled produce can be checked against it), and
+ * `FLOODGATE_KAFKA_JVM_OPTS` last (what Kafka's scripts call KAFKA_OPTS: a JIT or JFR log, say), split on whitespace.
+ */
+export function brokerJvmOptions(dir: string, env: NodeJS.ProcessEnv): string[] {
+  return [
+    '-Xms256m',
+    `-Xmx${env.FLOODGATE_KAFKA_HEAP || '768m'}`,
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=20',
+    `-Xlog:gc:file=${path.join(dir, 'gc.log')}:time,uptime:filecount=2,filesize=20m`,
+    '-Djava.awt.headless=true',
+    '-Dorg.slf4j.simpleLogger.defaultLogLevel=info',
+    '-Dorg.slf4j.simpleLogger.showDateTime=true',
+    ...(env.FLOODGATE_KAFKA_JVM_OPTS ?? '').split(/\s+/).filter(Boolean),
+  ];
+}
+
 export function kafkaClientConfig(s: KafkaState) {
   return { clientId: 'floodgate-devstack', brokers: [`127.0.0.1:${s.port}`], logLevel: logLevel.NOTHING, retry: { retries: 2 } };
 }
@@ -224,24 +243,7 @@ export const kafkaServer: ServerModule<KafkaState> = {
         },
       );
     }
-    const heap = process.env.FLOODGATE_KAFKA_HEAP ?? '768m';
-    const pid = startDaemon(
-      java,
-      [
-        `-Xms256m`,
-        `-Xmx${heap}`,
-        '-XX:+UseG1GC',
-        '-XX:MaxGCPauseMillis=20',
-        '-Djava.awt.headless=true',
-        '-Dorg.slf4j.simpleLogger.defaultLogLevel=info',
-        '-Dorg.slf4j.simpleLogger.showDateTime=true',
-        '-cp',
-        classpath,
-        'kafka.Kafka',
-        configFile,
-      ],
-      { logFile, cwd: ctx.dir },
-    );
+    const pid = startDaemon(java, [...brokerJvmOptions(ctx.dir, process.env), '-cp', classpath, 'kafka.Kafka', configFile], { logFile, cwd: ctx.dir });
     state.pids = [pid];
     await waitFor('Kafka', () => describe(state), { timeoutMs: 90000, pid, logFile });
     await createTopics(state);
