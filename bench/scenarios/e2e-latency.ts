@@ -125,7 +125,9 @@ const scenario: Scenario = {
         const requestsPerTick = Math.ceil(perTick / 1000);
         const perRequest = Math.ceil(perTick / requestsPerTick);
         const offered = Math.round((requestsPerTick * perRequest * 1000) / tickMs);
-        ctx.log(`${name}: ${requestsPerTick} × ${perRequest} events every ${tickMs} ms (${offered} events/s) for ${levelSeconds} s`);
+        ctx.log(
+          `${name}: ${requestsPerTick} × ${perRequest} events every ${tickMs} ms (${offered} events/s) for ${levelSeconds} s from ${new Date().toISOString()}`,
+        );
         const ackMs: number[] = [];
         const visibleMs: number[] = [];
         const ackSeries: Array<[number, number]> = [];
