@@ -16,22 +16,20 @@
 import fs from 'node:fs';
 import pg from 'pg';
 import { percentOfCore, processGroup, processGroups, threadGroup } from '../scenarios/support/cpu-groups';
+import { parseProcessCpuSeconds } from '../scenarios/support/proc';
 
-const ticksOf = (statPath: string): number => {
-  const stat = fs.readFileSync(statPath, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]);
-};
+/** CPU seconds of a process or thread, from its /proc stat line. */
+const cpuSecondsOf = (statPath: string): number => parseProcessCpuSeconds(fs.readFileSync(statPath, 'utf8'));
 
 const pids = () => fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d));
 
-/** Ticks by process group; processes that exit while being read are skipped. */
-function processTicks(): Map<string, number> {
+/** CPU seconds by process group; processes that exit while being read are skipped. */
+function processCpu(): Map<string, number> {
   const out = new Map<string, number>();
   for (const pid of pids()) {
     try {
       const group = processGroup(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
-      out.set(group, (out.get(group) ?? 0) + ticksOf(`/proc/${pid}/stat`));
+      out.set(group, (out.get(group) ?? 0) + cpuSecondsOf(`/proc/${pid}/stat`));
     } catch {
       // gone between readdir and read
     }
@@ -39,13 +37,13 @@ function processTicks(): Map<string, number> {
   return out;
 }
 
-function threadTicks(pid: string | undefined): Map<string, number> {
+function threadCpu(pid: string | undefined): Map<string, number> {
   const out = new Map<string, number>();
   if (!pid) return out;
   for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
     try {
       const group = threadGroup(fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8'));
-      out.set(group, (out.get(group) ?? 0) + ticksOf(`/proc/${pid}/task/${tid}/stat`));
+      out.set(group, (out.get(group) ?? 0) + cpuSecondsOf(`/proc/${pid}/task/${tid}/stat`));
     } catch {
       // thread ended
     }
@@ -69,10 +67,10 @@ async function main(): Promise<void> {
   await db.connect();
   const walBytes = async () => BigInt((await db.query<{ b: string }>("SELECT pg_current_wal_lsn() - '0/0' AS b")).rows[0]!.b);
   const order = [...processGroups.map(([g]) => g), 'other'];
-  let prev = { at: performance.now(), procs: processTicks(), threads: threadTicks(brokerPid), wal: await walBytes() };
+  let prev = { at: performance.now(), procs: processCpu(), threads: threadCpu(brokerPid), wal: await walBytes() };
   for (;;) {
     await new Promise((r) => setTimeout(r, intervalMs));
-    const now = { at: performance.now(), procs: processTicks(), threads: threadTicks(brokerPid), wal: await walBytes() };
+    const now = { at: performance.now(), procs: processCpu(), threads: threadCpu(brokerPid), wal: await walBytes() };
     const seconds = (now.at - prev.at) / 1000;
     const cpu = percentOfCore(prev.procs, now.procs, seconds);
     const threads = percentOfCore(prev.threads, now.threads, seconds);

@@ -26,15 +26,15 @@ describe("a broker thread's group", () => {
 });
 
 describe('percent of a core', () => {
-  it('is the ticks (1/100 s) used between two samples over the seconds between them', () => {
+  it('is the CPU seconds used between two samples over the seconds between them', () => {
     const before = new Map([
-      ['kafka', 1000],
-      ['pg', 500],
+      ['kafka', 10],
+      ['pg', 5],
     ]);
     const after = new Map([
-      ['kafka', 1015],
-      ['pg', 530],
-      ['api', 4],
+      ['kafka', 10.15],
+      ['pg', 5.3],
+      ['api', 0.04],
     ]);
     expect(percentOfCore(before, after, 0.2)).toEqual(
       new Map([
@@ -46,7 +46,7 @@ describe('percent of a core', () => {
   });
 
   it('is never negative when processes of a group exited, and needs a positive interval', () => {
-    expect(percentOfCore(new Map([['pg', 900]]), new Map([['pg', 300]]), 1).get('pg')).toBe(0);
+    expect(percentOfCore(new Map([['pg', 9]]), new Map([['pg', 3]]), 1).get('pg')).toBe(0);
     expect(() => percentOfCore(new Map(), new Map(), 0)).toThrow('must be positive');
   });
 });
