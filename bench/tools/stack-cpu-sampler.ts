@@ -2,9 +2,9 @@
  * What the machine does, every 100 ms, while a benchmark runs on the local stack: CPU (percent of one core) per part of
  * the stack, the broker's busiest threads by name when it uses more than 40 % of a core, the PostgreSQL primary's WAL
  * rate, and what autovacuum and the checkpointer are doing. One line per sample, wall time first, so a latency
- * window in a benchmark's series can be matched with what ran then. It found that the broker's JIT compiler threads,
- * not autovacuum or GC, take up to 90 % of a core for a second at a time in most of e2e-latency's tail windows
- * (docs/benchmarks.md, "The tail windows of e2e-latency").
+ * window in a benchmark's series can be matched with what ran then. In e2e-latency's tail windows it found the
+ * young broker's JIT compiler threads, autovacuum and a checkpoint's full-page images, each taking a core or more
+ * for a second or more (docs/benchmarks.md, "The tail windows of e2e-latency").
  *
  *   make bench SCENARIOS=e2e-latency &    # or any load on the local stack
  *   eval "$(FLOODGATE_STATE_DIR=.floodgate/bench-stack make -s env)"   # once the stack is up
