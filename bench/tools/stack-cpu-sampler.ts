@@ -3,7 +3,7 @@
  * the stack, the broker's busiest threads by name when it uses more than 40 % of a core, the PostgreSQL primary's WAL
  * rate, and what autovacuum and the checkpointer are doing. One line per sample, wall time first, so a latency
  * window in a benchmark's series can be matched with what ran then. In e2e-latency's tail windows it found the
- * young broker's JIT compiler threads, autovacuum and a checkpoint's full-page images, each taking a core or more
+ * young broker's JIT compiler threads, autovacuum and a checkpoint's full-page images, each taking much of a core
  * for a second or more (docs/benchmarks.md, "The tail windows of e2e-latency").
  *
  *   make bench SCENARIOS=e2e-latency &    # or any load on the local stack
