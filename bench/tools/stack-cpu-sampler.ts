@@ -18,51 +18,47 @@ import pg from 'pg';
 import { percentOfCore, processGroup, processGroups, threadGroup } from '../scenarios/support/cpu-groups';
 import { parseProcessCpuSeconds } from '../scenarios/support/proc';
 
-/** CPU seconds of a process or thread, from its /proc stat line. */
-const cpuSecondsOf = (statPath: string): number => parseProcessCpuSeconds(fs.readFileSync(statPath, 'utf8'));
-
 const pids = () => fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d));
 
-/** CPU seconds by process group; processes that exit while being read are skipped. */
-function processCpu(): Map<string, number> {
+/** A process's group from its command line, or undefined when it exited before it was read. */
+function groupOfPid(pid: string): string | undefined {
+  try {
+    return processGroup(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU seconds summed by group over the entries of a /proc folder (processes in /proc, threads in /proc/<pid>/task),
+ * each grouped by `groupOf`; an entry that ends while it is read is skipped.
+ */
+function cpuByGroup(dir: string, ids: string[], groupOf: (id: string) => string | undefined): Map<string, number> {
   const out = new Map<string, number>();
-  for (const pid of pids()) {
+  for (const id of ids) {
     try {
-      const group = processGroup(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
-      out.set(group, (out.get(group) ?? 0) + cpuSecondsOf(`/proc/${pid}/stat`));
+      const group = groupOf(id);
+      if (group !== undefined) out.set(group, (out.get(group) ?? 0) + parseProcessCpuSeconds(fs.readFileSync(`${dir}/${id}/stat`, 'utf8')));
     } catch {
-      // gone between readdir and read
+      // ended between readdir and read
     }
   }
   return out;
 }
 
-function threadCpu(pid: string | undefined): Map<string, number> {
-  const out = new Map<string, number>();
-  if (!pid) return out;
-  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const group = threadGroup(fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8'));
-      out.set(group, (out.get(group) ?? 0) + cpuSecondsOf(`/proc/${pid}/task/${tid}/stat`));
-    } catch {
-      // thread ended
-    }
-  }
-  return out;
-}
+const processCpu = () => cpuByGroup('/proc', pids(), groupOfPid);
+
+const threadCpu = (pid: string | undefined) =>
+  pid
+    ? cpuByGroup(`/proc/${pid}/task`, fs.readdirSync(`/proc/${pid}/task`), (tid) => threadGroup(fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8')))
+    : new Map<string, number>();
 
 async function main(): Promise<void> {
   const intervalMs = Number(process.argv[2] ?? 100);
   if (!(intervalMs >= 20)) throw new Error(`the interval must be at least 20 ms (got ${process.argv[2]})`);
   const url = process.env.FLOODGATE_PG_SUPERUSER_URL;
   if (!url) throw new Error('FLOODGATE_PG_SUPERUSER_URL is not set: eval "$(make -s env)" with the stack\'s FLOODGATE_STATE_DIR first');
-  const brokerPid = pids().find((pid) => {
-    try {
-      return processGroup(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8')) === 'kafka';
-    } catch {
-      return false;
-    }
-  });
+  const brokerPid = pids().find((pid) => groupOfPid(pid) === 'kafka');
   const db = new pg.Client({ connectionString: url });
   await db.connect();
   const walBytes = async () => BigInt((await db.query<{ b: string }>("SELECT pg_current_wal_lsn() - '0/0' AS b")).rows[0]!.b);
