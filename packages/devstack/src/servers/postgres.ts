@@ -157,6 +157,8 @@ max_replication_slots = 5
 hot_standby = on
 max_connections = 200
 shared_buffers = 256MB
+# as in the chart's clusters: page images compressed, a fifth less WAL at the same CPU (docs/benchmarks.md)
+wal_compression = lz4
 logging_collector = off
 log_line_prefix = '%m [%p] %q%u@%d '
 `,

@@ -123,6 +123,16 @@ describe('PostgreSQL primary with a streaming read replica', () => {
       await superReplica.end();
     }
   });
+
+  it('compresses the full-page images of its WAL with lz4, as the chart configures its clusters', async () => {
+    const primary = new pg.Client({ connectionString: env.DATABASE_URL });
+    await primary.connect();
+    try {
+      expect((await primary.query('show wal_compression')).rows).toEqual([{ wal_compression: 'lz4' }]);
+    } finally {
+      await primary.end();
+    }
+  });
 });
 
 describe('Redis', () => {
