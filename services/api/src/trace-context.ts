@@ -6,7 +6,8 @@
  */
 import crypto from 'node:crypto';
 import { trace } from '@opentelemetry/api';
-import { injectTraceHeaders } from '@floodgate/telemetry';
+// The helper only, not the package index: the index loads the OpenTelemetry SDK, which the register preload loads when tracing is on.
+import { injectTraceHeaders } from '@floodgate/telemetry/src/kafka-trace-context';
 
 const traceparentPattern = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
