@@ -1,5 +1,6 @@
 /** Tracing bootstrap, Kafka trace-context helpers and Prometheus plumbing for Floodgate's services. */
-export { startTracing, shutdownTracing, floodgateInstrumentations } from './tracing';
+export { startTracing, shutdownTracing } from './tracing';
+export { floodgateInstrumentations } from './tracing-sdk';
 export type { Tracing, TracingOptions } from './tracing';
 export { telemetrySettings, telemetrySchema } from './telemetry-settings';
 export type { TelemetrySettings } from './telemetry-settings';

@@ -26,6 +26,7 @@ describe('the register preload', () => {
     expect(result.stderr).not.toMatch(/Error/);
     expect(result.status).toBe(0);
     expect(lines.find((l) => l.patched)?.patched).toEqual({ http: true, express: true, kafkajs: true, pg: true, ioredis: true });
+    expect(lines.find((l) => l.patched)?.sdkLoaded).toBe(true);
   });
 
   it('puts trace_id and span_id of the active span in every JSON log line, and none outside a span', () => {
@@ -39,10 +40,12 @@ describe('the register preload', () => {
     expect(outside).not.toHaveProperty('trace_id');
   });
 
-  it('patches nothing when OTEL_SDK_DISABLED=true', () => {
+  it('patches nothing, and does not even load the SDK, when OTEL_SDK_DISABLED=true', () => {
     const { result, lines } = runWithPreload({ OTEL_SDK_DISABLED: 'true' });
     expect(result.status).toBe(0);
     expect(lines.find((l) => l.patched)?.patched).toEqual({ http: false, express: false, kafkajs: false, pg: false, ioredis: false });
+    // The chart turns tracing off when no OTLP endpoint is set; the SDK would still cost every pod about 70 MiB.
+    expect(lines.find((l) => l.patched)?.sdkLoaded).toBe(false);
   });
 
   it('stops the service with a message naming the variable when an OTEL_* setting is invalid', () => {
