@@ -131,7 +131,7 @@ const scenario: Scenario = {
       let levels = 0;
       const level = async (rate: number, name: string, levelSeconds: number) => {
         await checkpoint(ctx.stack); // what earlier scenarios and levels wrote is flushed before, not during, this level
-        const walStart = await walPosition(ctx.stack.FLOODGATE_PG_SUPERUSER_URL);
+        const walStart = await walPosition(ctx.stack);
         const tag = ++levels;
         const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
         const requestsPerTick = Math.ceil(perTick / 1000);
@@ -211,7 +211,7 @@ const scenario: Scenario = {
         await poller;
         await caughtUp();
         // Before the next level's checkpoint, which may recycle the segments this level wrote.
-        const wal = await walSince(ctx.stack.FLOODGATE_PG_SUPERUSER_URL, walStart).catch((err: Error) => {
+        const wal = await walSince(ctx.stack, walStart).catch((err: Error) => {
           ctx.log(`no WAL figures for ${name}: ${err.message}`);
           return undefined;
         });

@@ -4,8 +4,10 @@
  * decodes the WAL itself, so the figures are exact (pg_stat_wal is flushed by each backend only now and then).
  */
 import { execFile } from 'node:child_process';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import type { StackEnvironment } from '../../harness/scenario';
 
 export interface WalStats {
   records: number;
@@ -23,30 +25,48 @@ export function parseWaldumpStats(output: string): WalStats {
   return { records: Number(m[1]), recordBytes: Number(m[2]), fullPageBytes: Number(m[3]) };
 }
 
-/** The primary's WAL flushed so far (so pg_waldump can read up to it), and where its WAL lives (needs a superuser). */
-export async function walPosition(superuserUrl: string | undefined): Promise<{ lsn: string; walDir: string; bindir: string }> {
-  if (!superuserUrl) throw new Error('the stack has no superuser URL for the primary (FLOODGATE_PG_SUPERUSER_URL)');
+/** Where the primary's WAL is read from: its position when the level started, its folder, and pg_waldump's. */
+export interface WalStart {
+  lsn: string;
+  walDir: string;
+  /** The stack's PostgreSQL binaries (FLOODGATE_PG_BIN). */
+  bindir: string;
+}
+
+/** The primary's WAL flushed so far (so pg_waldump can read up to it); needs the stack's superuser URL. */
+async function flushedWal(superuserUrl: string): Promise<{ lsn: string; dir: string }> {
   const c = new pg.Client({ connectionString: superuserUrl });
   await c.connect();
   try {
-    const { rows } = await c.query<{ lsn: string; dir: string; version: string }>(
-      "SELECT pg_current_wal_flush_lsn()::text AS lsn, current_setting('data_directory') AS dir, current_setting('server_version_num') AS version",
-    );
-    const r = rows[0]!;
-    return { lsn: r.lsn, walDir: `${r.dir}/pg_wal`, bindir: `/usr/lib/postgresql/${Math.floor(Number(r.version) / 10_000)}/bin` };
+    const { rows } = await c.query<{ lsn: string; dir: string }>("SELECT pg_current_wal_flush_lsn()::text AS lsn, current_setting('data_directory') AS dir");
+    return rows[0]!;
   } finally {
     await c.end();
   }
+}
+
+function stackSettings(stack: StackEnvironment): { url: string; bindir: string } {
+  const url = stack.FLOODGATE_PG_SUPERUSER_URL;
+  const bindir = stack.FLOODGATE_PG_BIN;
+  if (!url || !bindir) throw new Error('the stack has no FLOODGATE_PG_SUPERUSER_URL or FLOODGATE_PG_BIN (is PostgreSQL one of its servers?)');
+  return { url, bindir };
+}
+
+/** Marks the start of a measurement: the primary's WAL position now. */
+export async function walPosition(stack: StackEnvironment): Promise<WalStart> {
+  const { url, bindir } = stackSettings(stack);
+  const { lsn, dir } = await flushedWal(url);
+  return { lsn, walDir: path.join(dir, 'pg_wal'), bindir };
 }
 
 /**
  * The WAL between `from` and the primary's position now. Call it before the next checkpoint: a checkpoint may recycle
  * the segments that hold `from`.
  */
-export async function walSince(superuserUrl: string | undefined, from: { lsn: string; walDir: string; bindir: string }): Promise<WalStats> {
-  const to = await walPosition(superuserUrl);
-  if (to.lsn === from.lsn) return { records: 0, recordBytes: 0, fullPageBytes: 0 };
-  const { stdout } = await promisify(execFile)(`${from.bindir}/pg_waldump`, ['--stats', '-p', from.walDir, '-s', from.lsn, '-e', to.lsn], {
+export async function walSince(stack: StackEnvironment, from: WalStart): Promise<WalStats> {
+  const { lsn } = await flushedWal(stackSettings(stack).url);
+  if (lsn === from.lsn) return { records: 0, recordBytes: 0, fullPageBytes: 0 };
+  const { stdout } = await promisify(execFile)(path.join(from.bindir, 'pg_waldump'), ['--stats', '-p', from.walDir, '-s', from.lsn, '-e', lsn], {
     maxBuffer: 1 << 20,
   });
   return parseWaldumpStats(stdout);

@@ -43,7 +43,7 @@ export function startTracing(options: TracingOptions = {}): Tracing {
     current = { enabled: false, serviceName, shutdown: async () => undefined };
     return current;
   }
-  // Loaded here, not at the top: with tracing off, no service pays for the SDK (about 70 MiB and a second of start-up).
+  // Loaded here, not at the top: with tracing off, no service pays for the SDK (about 55 MiB of RSS for the preload, docs/benchmarks.md).
   const { startSdk } = require('./tracing-sdk') as { startSdk: typeof StartSdk };
   const sdk = startSdk(settings, serviceName, options.serviceVersion ?? identity.version);
   current = { enabled: true, serviceName, shutdown: () => sdk.shutdown() };
