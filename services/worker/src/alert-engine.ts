@@ -91,6 +91,16 @@ export function compareEventOrder(a: { ts: string; eventId: string }, b: { ts: s
   return a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0;
 }
 
+/**
+ * Whether `reading` opens an alert for `rule` on a device that has none open: exactly when `evaluate(rule, undefined,
+ * reading)` changes something. A device with no open alert and no such reading is left as it is by every reading of a
+ * batch, so the store need not order or evaluate them.
+ */
+export function wouldOpen(rule: AlertRule, reading: AlertReading): boolean {
+  const value = reading.metrics[rule.metric];
+  return value !== undefined && Number.isFinite(value) && selectorMatches(rule.deviceSelector, reading.deviceId) && levelReached(rule, value) !== undefined;
+}
+
 export function evaluate(rule: AlertRule, current: AlertState | undefined, reading: AlertReading): Evaluation {
   const value = reading.metrics[rule.metric];
   const unchanged: Evaluation = { next: current, changed: false };

@@ -5,7 +5,7 @@
  * were new, a redelivered batch can never open or resolve an alert twice.
  */
 import type pg from 'pg';
-import { evaluate, type AlertReading, type AlertRule, type AlertState, type Severity, type Transition } from './alert-engine';
+import { evaluate, wouldOpen, type AlertReading, type AlertRule, type AlertState, type Severity, type Transition } from './alert-engine';
 
 export interface AlertMessage {
   transitionId: string;
@@ -90,14 +90,9 @@ export interface AppliedTransition {
  */
 export async function applyAlerts(client: pg.PoolClient, rules: AlertRule[], readings: AlertReading[]): Promise<AlertMessage[]> {
   if (rules.length === 0 || readings.length === 0) return [];
-  const metrics = new Set(rules.map((r) => r.metric));
-  const relevant = readings.filter((r) => Object.keys(r.metrics).some((m) => metrics.has(m)));
+  const metrics = [...new Set(rules.map((r) => r.metric))];
+  const relevant = readings.filter((r) => metrics.some((m) => r.metrics[m] !== undefined));
   if (relevant.length === 0) return [];
-  // Event times parsed once, not twice per comparison of the sort.
-  const at = new Map(relevant.map((r) => [r, Date.parse(r.ts)]));
-  relevant.sort((a, b) =>
-    a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : at.get(a)! - at.get(b)! || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0),
-  );
 
   const deviceIds = [...new Set(relevant.map((r) => r.deviceId))];
   // FOR UPDATE: a second worker holding the same device after a rebalance waits here instead of racing.
@@ -105,6 +100,17 @@ export async function applyAlerts(client: pg.PoolClient, rules: AlertRule[], rea
     `SELECT id, rule_id, device_id, metric, severity, opened_at, last_value, peak_value, last_event_id, last_event_ts
        FROM alerts WHERE status = 'open' AND device_id = ANY($1::text[]) ORDER BY device_id, rule_id FOR UPDATE`,
     [deviceIds],
+  );
+  // Only a device with an open alert, or with a reading that opens one, can change: every reading of any other device
+  // evaluates to "unchanged" (wouldOpen). Ordering and evaluating just those devices' readings is most of the saving
+  // on a batch of quiet readings (a drain spent 1.5 s of its 17 s of CPU here before).
+  const active = new Set(rows.map((r) => r.device_id));
+  for (const reading of relevant) if (!active.has(reading.deviceId) && rules.some((rule) => wouldOpen(rule, reading))) active.add(reading.deviceId);
+  const ordered = relevant.filter((r) => active.has(r.deviceId));
+  // Event times parsed once, not twice per comparison of the sort.
+  const at = new Map(ordered.map((r) => [r, Date.parse(r.ts)]));
+  ordered.sort((a, b) =>
+    a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : at.get(a)! - at.get(b)! || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0),
   );
   const open = new Map<string, AlertState>();
   for (const r of rows) {
@@ -125,7 +131,7 @@ export async function applyAlerts(client: pg.PoolClient, rules: AlertRule[], rea
 
   const dirty = new Map<string, AlertState>();
   const messages: AlertMessage[] = [];
-  for (const reading of relevant) {
+  for (const reading of ordered) {
     for (const rule of rules) {
       if (reading.metrics[rule.metric] === undefined) continue;
       const key = `${reading.deviceId}\u0000${rule.id}`;

@@ -1,4 +1,4 @@
-import { evaluate, selectorMatches, type AlertRule, type AlertState } from '../../src/alert-engine';
+import { evaluate, selectorMatches, wouldOpen, type AlertRule, type AlertState } from '../../src/alert-engine';
 
 const rain: AlertRule = {
   id: 'r1',
@@ -91,5 +91,20 @@ describe('alert evaluation (pure)', () => {
     expect(selectorMatches('a.b', 'axb')).toBe(false);
     expect(selectorMatches(null, 'anything')).toBe(true);
     expect(run({ ...rain, deviceSelector: 'river-*' }, [40, 1], 'slope-9')).toEqual([]);
+  });
+
+  it('says a reading opens an alert exactly when evaluating it on a device with none open changes something', () => {
+    // The store skips the devices for which this is false in every reading and that have no open alert.
+    const rules = [rain, lowBattery, { ...rain, id: 'r3', deviceSelector: 'river-*' }];
+    const values = [undefined, Number.NaN, Number.POSITIVE_INFINITY, -1, 0, 2.5, 2.9, 3.0, 3.3, 3.6, 7.5, 7.6, 15, 30, 45];
+    let cases = 0;
+    for (const rule of rules)
+      for (const deviceId of ['river-1', 'slope-1'])
+        for (const value of values) {
+          const reading = { deviceId, eventId: 'e', ts: '2026-11-23T10:00:00.000Z', metrics: value === undefined ? {} : { [rule.metric]: value } };
+          expect([rule.id, deviceId, value, wouldOpen(rule, reading)]).toEqual([rule.id, deviceId, value, evaluate(rule, undefined, reading).changed]);
+          cases += 1;
+        }
+    expect(cases).toBe(90);
   });
 });
