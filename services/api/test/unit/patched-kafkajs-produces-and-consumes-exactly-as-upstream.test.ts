@@ -330,6 +330,47 @@ describe('the patched kafkajs encoder', () => {
     );
   });
 
+  it('reads a varlong as a number exactly when it has at most 7 bytes, with the value readVarLong gives', () => {
+    const near = (edge: bigint) => fc.bigInt({ min: edge - 3n, max: edge + 3n });
+    const value = fc.oneof(int64, fc.integer().map(BigInt), near(2n ** 48n), near(-(2n ** 48n)), near(2n ** 53n), near(-(2n ** 53n)));
+    fc.assert(
+      fc.property(value, (v) => {
+        const bytes = referenceVarLong(v);
+        const fast = new Decoder(bytes);
+        const asNumber = fast.readVarLongAsNumber();
+        if (bytes.length <= 7) {
+          expect([asNumber, fast.offset]).toEqual([Number(v), bytes.length]);
+        } else {
+          expect([asNumber, fast.offset]).toEqual([undefined, 0]);
+        }
+        expect(new Decoder(bytes).readVarLong().toString()).toBe(v.toString());
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it("decodes a record's offset and timestamp as kafkajs 2.2.4 does, on the number path and the Long path", () => {
+    const near = (edge: bigint) => fc.bigInt({ min: edge - 3n, max: edge + 3n }).map(String);
+    const base = fc.oneof(int64.map(String), fc.nat().map(String), near(2n ** 53n), near(-(2n ** 53n)), fc.constant('1795000000000'));
+    const delta = fc.oneof(fc.integer({ min: -1000, max: 100000 }), int32, near(2n ** 53n), int64.map(String));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(base, base, int32, delta), { minLength: 1, maxLength: 4 }), (records) => {
+        // Records of several batches one after the other: each batch's base is parsed once and must not leak into the next.
+        for (const [firstOffset, firstTimestamp, offsetDelta, timestampDelta] of records) {
+          const encoded: Buffer = Record({ key: 'k', value: Buffer.from('v'), headers: {}, timestampDelta, offsetDelta }).buffer;
+          const body = new Decoder(encoded).readVarIntBytes();
+          const decoded = RecordDecoder(new Decoder(body), { firstOffset, firstTimestamp, magicByte: 2 });
+          expect([decoded.offset, decoded.timestamp]).toEqual([
+            Long.fromValue(firstOffset).add(offsetDelta).toString(),
+            Long.fromValue(firstTimestamp).add(Long.fromValue(timestampDelta)).toString(),
+          ]);
+          expect(decoded.value).toEqual(Buffer.from('v'));
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it("hashes keys to partitions as Kafka's Java client does (its own test vectors) and as upstream kafkajs does", () => {
     // org.apache.kafka.common.utils.UtilsTest#testMurmur2: the partition of a key must not depend on the client.
     const java: [string, number][] = [
@@ -376,6 +417,7 @@ describe('the patched kafkajs encoder', () => {
     expect(source('kafkajs/src/protocol/recordBatch/record/v0/decoder')).not.toContain('...obj');
     expect(source('kafkajs/src/producer/partitioners/default/murmur2')).not.toContain('utils/long');
     expect(source('kafkajs/src/producer/groupMessagesPerPartition')).not.toContain('...current');
+    expect(source('kafkajs/src/protocol/recordBatch/record/v0/decoder')).not.toContain('Long.fromValue(firstOffset)');
   });
 
   it('is the patched record encoder: one Encoder per record, none per header', () => {
