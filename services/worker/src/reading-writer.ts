@@ -10,7 +10,7 @@ import { deviceCacheEntryColumns, deviceCacheEntryFromRow, deviceCacheEntryOfEve
 import type { DeviceEvent } from '@floodgate/events';
 import type { AlertRule } from './alert-engine';
 import { applyAlerts, type AlertMessage } from './alert-store';
-import { copyRows, READINGS_COPY } from './readings-copy';
+import { copyRows, ingestTimeIso, READINGS_COPY } from './readings-copy';
 
 export interface IncomingEvent {
   event: DeviceEvent;
@@ -200,7 +200,7 @@ export class ReadingWriter {
           e.ts,
           JSON.stringify(e.metrics),
           e.payload == null ? null : JSON.stringify(e.payload),
-          ingestTimeMs === undefined ? null : new Date(ingestTimeMs).toISOString(),
+          ingestTimeIso(ingestTimeMs),
         ]),
       );
       return { newKeys: 'all', nowMs };
@@ -216,7 +216,7 @@ export class ReadingWriter {
           t: e.ts,
           m: e.metrics,
           p: e.payload ?? null,
-          i: ingestTimeMs === undefined ? null : new Date(ingestTimeMs).toISOString(),
+          i: ingestTimeIso(ingestTimeMs),
         })),
       ),
     ]);

@@ -21,11 +21,29 @@ export function copyField(value: string | null): string {
 
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
+/**
+ * An ingest time (ms) in ISO form, remembering the last one: the events of one API request share their ingest time,
+ * and formatting a Date cost about 0.5 µs, more than a third of building an event's COPY row.
+ */
+let lastIngestMs: number | undefined;
+let lastIngestIso = '';
+export function ingestTimeIso(ms: number | undefined): string | null {
+  if (ms === undefined) return null;
+  if (ms !== lastIngestMs) {
+    lastIngestIso = new Date(ms).toISOString();
+    lastIngestMs = ms;
+  }
+  return lastIngestIso;
+}
+
 /** Rows in COPY text format, in chunks of about 64 KiB (one CopyData message each). */
 export function* copyChunks(rows: Iterable<(string | null)[]>, chunkBytes = 64 * 1024): Generator<Buffer> {
   let chunk = '';
   for (const row of rows) {
-    chunk += row.map(copyField).join('\t') + '\n';
+    // Fields joined by hand: a map and a join made two arrays per row (about a fifth of building a drain's rows).
+    let line = row.length > 0 ? copyField(row[0]!) : '';
+    for (let i = 1; i < row.length; i++) line += '\t' + copyField(row[i]!);
+    chunk += line + '\n';
     if (chunk.length >= chunkBytes) {
       yield Buffer.from(chunk, 'utf8');
       chunk = '';

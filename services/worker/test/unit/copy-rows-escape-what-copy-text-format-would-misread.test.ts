@@ -1,4 +1,4 @@
-import { copyChunks, copyField } from '../../src/readings-copy';
+import { copyChunks, copyField, ingestTimeIso } from '../../src/readings-copy';
 
 describe('COPY text-format encoding', () => {
   it('writes null as \\N and escapes backslash, tab, newline and carriage return', () => {
@@ -28,5 +28,15 @@ describe('COPY text-format encoding', () => {
         .filter(Boolean)
         .every((l) => l === 'gerät-ñ-土砂災害-🌧'),
     ).toBe(true);
+  });
+
+  it('writes a row of one field, and of none, as COPY reads them', () => {
+    expect(Buffer.concat([...copyChunks([['only'], [null], []])]).toString('utf8')).toBe('only\n\\N\n\n');
+  });
+
+  it('formats each ingest time as its ISO string, whatever came before (it remembers only the last one)', () => {
+    const times = [1795000000000, 1795000000000, 1795000000001, 1795000000000, 0.5, 1795000000001];
+    expect(times.map(ingestTimeIso)).toEqual(times.map((ms) => new Date(ms).toISOString()));
+    expect(ingestTimeIso(undefined)).toBeNull();
   });
 });
