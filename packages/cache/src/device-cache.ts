@@ -106,6 +106,25 @@ function utf8KeyOrder(a: string, b: string): number {
   return x.length - y.length || Buffer.compare(x, y);
 }
 
+// toISOString's form with every field in range (month 01-12, day 01-31, hour 00-23, minute and second 00-59).
+const isoInRange = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+
+const daysInMonth = (year: number, month: number): number =>
+  month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+
+/**
+ * `new Date(ms).toISOString()` for `ts` whose `Date.parse` is `ms`: `ts` itself when it is already in that form and
+ * names a real day, so Date did not roll it over (a worker's events are: the API and the decoder normalise them), which
+ * costs about 25 ns instead of the 470 of formatting a Date.
+ */
+export function isoOfParsedTime(ts: string, ms: number): string {
+  if (isoInRange.test(ts)) {
+    const day = Number(ts.slice(8, 10));
+    if (day <= 28 || day <= daysInMonth(Number(ts.slice(0, 4)), Number(ts.slice(5, 7)))) return ts;
+  }
+  return new Date(ms).toISOString();
+}
+
 /**
  * The cache entry of a device after the database stored `event` as its latest state: built in JavaScript, and equal
  * (JSON bytes included) to `deviceCacheEntry(deviceStateFromRow(row))` of the stored row, what the API builds on a
@@ -120,7 +139,7 @@ export function deviceCacheEntryOfEvent(
   const eventId = event.eventId.toLowerCase();
   const payload = event.payload != null ? `,"payload":${JSON.stringify(inJsonbOrder(event.payload))}` : '';
   const json =
-    `{"deviceId":${JSON.stringify(event.deviceId)},"eventId":${JSON.stringify(eventId)},"ts":"${new Date(tsMs).toISOString()}",` +
+    `{"deviceId":${JSON.stringify(event.deviceId)},"eventId":${JSON.stringify(eventId)},"ts":"${isoOfParsedTime(event.ts, tsMs)}",` +
     `"metrics":${JSON.stringify(inJsonbOrder(event.metrics))}${payload},"updatedAt":"${updatedAt}"}`;
   return { deviceId: event.deviceId, eventId, tsMs: String(tsMs), json };
 }
