@@ -134,19 +134,27 @@ export class ReadingWriter {
     const client = await this.pool.connect();
     let released = false;
     try {
-      const { newKeys, nowMs } = await this.beginAndStoreReadings(client, events);
+      // Each event's metrics as JSON, once: for its COPY row and, if it is its device's newest, for the upsert.
+      const metricsJson = events.map((e) => JSON.stringify(e.event.metrics));
+      const { newKeys, nowMs } = await this.beginAndStoreReadings(client, events, metricsJson);
 
       // Each device's newest event by (event time, event id), the time parsed once per event.
-      const newest = new Map<string, { event: DeviceEvent; at: number }>();
-      for (const { event } of events) {
+      const newest = new Map<string, { event: DeviceEvent; at: number; j: number }>();
+      events.forEach(({ event }, j) => {
         const at = Date.parse(event.ts);
         const seen = newest.get(event.deviceId);
-        if (!seen || at > seen.at || (at === seen.at && event.eventId > seen.event.eventId)) newest.set(event.deviceId, { event, at });
-      }
-      const latest = [...newest.values()].map((n) => n.event).sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : 0));
-      const moved = await client.query<{ device_id: string }>(UPSERT_DEVICES, [
-        JSON.stringify(latest.map((e) => ({ d: e.deviceId, e: e.eventId, t: e.ts, m: e.metrics, p: e.payload ?? null }))),
-      ]);
+        if (!seen || at > seen.at || (at === seen.at && event.eventId > seen.event.eventId)) newest.set(event.deviceId, { event, at, j });
+      });
+      const latestOnes = [...newest.values()].sort((a, b) => (a.event.deviceId < b.event.deviceId ? -1 : a.event.deviceId > b.event.deviceId ? 1 : 0));
+      const latest = latestOnes.map((n) => n.event);
+      // The JSON array written by hand around the metrics' JSON from above: what JSON.stringify of the objects gives.
+      const upsertJson = `[${latestOnes
+        .map(
+          ({ event: e, j }) =>
+            `{"d":${JSON.stringify(e.deviceId)},"e":${JSON.stringify(e.eventId)},"t":${JSON.stringify(e.ts)},"m":${metricsJson[j]},"p":${JSON.stringify(e.payload ?? null)}}`,
+        )
+        .join(',')}]`;
+      const moved = await client.query<{ device_id: string }>(UPSERT_DEVICES, [upsertJson]);
 
       const isNew = (j: number) => newKeys === 'all' || newKeys.has(keys[j]!);
       const fresh = newKeys === 'all' ? events.map((e) => e.event) : events.filter((_, j) => isNew(j)).map((e) => e.event);
@@ -185,7 +193,11 @@ export class ReadingWriter {
    * readings are new. On an idle link a small transaction's time is mostly round trips, so BEGIN and SAVEPOINT go in
    * one, and the savepoint is not released: the rest of the transaction runs inside it and COMMIT ends both.
    */
-  private async beginAndStoreReadings(client: pg.PoolClient, events: IncomingEvent[]): Promise<{ newKeys: Set<string> | 'all'; nowMs: number }> {
+  private async beginAndStoreReadings(
+    client: pg.PoolClient,
+    events: IncomingEvent[],
+    metricsJson: string[],
+  ): Promise<{ newKeys: Set<string> | 'all'; nowMs: number }> {
     const begun = (await client.query(
       'BEGIN; SAVEPOINT store_readings; SELECT floor(extract(epoch FROM now()) * 1000)::float8 AS now_ms',
     )) as unknown as pg.QueryResult[];
@@ -194,11 +206,11 @@ export class ReadingWriter {
       await copyRows(
         client,
         READINGS_COPY,
-        events.map(({ event: e, ingestTimeMs }) => [
+        events.map(({ event: e, ingestTimeMs }, j) => [
           e.deviceId,
           e.eventId,
           e.ts,
-          JSON.stringify(e.metrics),
+          metricsJson[j]!,
           e.payload == null ? null : JSON.stringify(e.payload),
           ingestTimeIso(ingestTimeMs),
         ]),

@@ -47,6 +47,15 @@ it('stores payloads with backslashes, tabs, newlines, quotes, "\\N" and non-ASCI
     { device_id: 'dev-copy-1', event_id: e.eventId, ts: new Date(e.ts), metrics: e.metrics, payload: awkward, ingested_at: new Date(ingestedAt) },
     { device_id: 'dev-copy-2', event_id: plain.eventId, ts: new Date(plain.ts), metrics: plain.metrics, payload: null, ingested_at: new Date(ingestedAt) },
   ]);
+  // The devices' latest state, upserted from the same batch: the same metrics and payload, exactly.
+  const devices = await sql<{ device_id: string; last_event_id: string; last_ts: Date; metrics: unknown; payload: unknown }>(
+    db.url,
+    'select device_id, last_event_id::text, last_ts, metrics, payload from devices order by device_id',
+  );
+  expect(devices).toEqual([
+    { device_id: 'dev-copy-1', last_event_id: e.eventId, last_ts: new Date(e.ts), metrics: e.metrics, payload: awkward },
+    { device_id: 'dev-copy-2', last_event_id: plain.eventId, last_ts: new Date(plain.ts), metrics: plain.metrics, payload: null },
+  ]);
 });
 
 it('a batch seen in part before stores only the readings that are new, and reports exactly those', async () => {
