@@ -60,7 +60,8 @@ export async function startApi(res: Resources, stack: StackEnvironment, env: Rec
   await migrate({ databaseUrl: stack.DATABASE_URL! });
   const port = await freePort();
   const child = res.fork(path.join(root, 'services/api/src/main.ts'), [], {
-    nodeFlags: apiNodeFlags,
+    // BENCH_API_NODE_FLAGS: more Node flags for the API alone, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+    nodeFlags: [...apiNodeFlags, ...(process.env.BENCH_API_NODE_FLAGS ?? '').split(' ').filter(Boolean)],
     env: {
       ...process.env,
       ...stack,
@@ -111,6 +112,8 @@ export function startWorker(res: Resources, stack: StackEnvironment, opts: { pre
   if (typeof stdout === 'number') res.defer(() => fs.closeSync(stdout));
   return res.fork(path.join(root, 'services/worker/src/main.ts'), ['consume'], {
     stdout,
+    // BENCH_WORKER_NODE_FLAGS: Node flags for the worker alone, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` for its profile.
+    nodeFlags: (process.env.BENCH_WORKER_NODE_FLAGS ?? '').split(' ').filter(Boolean),
     env: {
       ...process.env,
       ...stack,
