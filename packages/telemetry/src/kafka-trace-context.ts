@@ -25,7 +25,15 @@ const kafkaHeaderGetter: TextMapGetter<KafkaHeaders> = {
   keys: (carrier) => (carrier ? Object.keys(carrier) : []),
   get: (carrier, key) => {
     if (!carrier) return undefined;
-    const name = Object.keys(carrier).find((k) => k.toLowerCase() === key);
+    // Header names compared without case, as before, but without an array of the names and a lower-cased copy of each
+    // per message: a batch's consumer asks this once for each of thousands of messages, most with no such header.
+    let name: string | undefined;
+    for (const k in carrier) {
+      if (k === key || (k.length === key.length && k.toLowerCase() === key)) {
+        name = k;
+        break;
+      }
+    }
     const raw = name === undefined ? undefined : carrier[name];
     const first = Array.isArray(raw) ? raw[0] : raw;
     return first === undefined ? undefined : first.toString();

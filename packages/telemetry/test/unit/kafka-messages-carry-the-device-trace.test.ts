@@ -81,6 +81,17 @@ describe('trace context across Kafka', () => {
     expect(span.events[0]?.name).toBe('exception');
   });
 
+  it('finds the trace headers whatever the case of their names, and only by their whole name', async () => {
+    const producer = tracer().startSpan('send floodgate.events', { kind: SpanKind.PRODUCER });
+    const { traceparent } = injectTraceHeaders(trace.setSpan(context.active(), producer));
+    producer.end();
+    const traceIdIn = (headers: Record<string, Buffer>) => withExtractedContext(headers, async () => trace.getActiveSpan()!.spanContext().traceId);
+    const expected = producer.spanContext().traceId;
+    expect(await traceIdIn({ 'x-a': Buffer.from('1'), TraceParent: Buffer.from(traceparent!) })).toBe(expected);
+    expect(await traceIdIn({ traceparent: Buffer.from(traceparent!) })).toBe(expected);
+    expect(await traceIdIn({ traceparentx: Buffer.from(traceparent!) })).not.toBe(expected);
+  });
+
   it('starts a new trace for a message without trace headers', async () => {
     const traceId = await withExtractedContext({}, async () => trace.getActiveSpan()!.spanContext().traceId);
     expect(traceId).toMatch(/^[0-9a-f]{32}$/);
