@@ -46,8 +46,24 @@ const HEARTBEAT_SLICE_MS = 2000;
 
 function ingestTime(message: KafkaMessage): number | undefined {
   const raw = message.headers?.[headerNames.ingestTime];
-  const ms = Number((Array.isArray(raw) ? raw[0] : raw)?.toString());
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  const ms = Buffer.isBuffer(value) ? decimalOf(value) : Number(value?.toString());
   return Number.isFinite(ms) && ms > 0 ? ms : undefined;
+}
+
+/**
+ * `Number(bytes.toString())`, read straight from the bytes when they are 1 to 15 ASCII digits (the API writes the
+ * ingest time so; exact in a double), without a string per message; anything else goes through Number.
+ */
+export function decimalOf(bytes: Buffer): number {
+  if (bytes.length === 0 || bytes.length > 15) return Number(bytes.toString());
+  let n = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    if (byte < 0x30 || byte > 0x39) return Number(bytes.toString());
+    n = n * 10 + (byte - 0x30);
+  }
+  return n;
 }
 
 const roundAll = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Math.round(v)]));
