@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import lockfile from 'proper-lockfile';
 import { isRunning, processesMentioning } from './daemon';
 import { defaultStateDir } from './paths';
 import type { ServerModule, ServerState } from './server';
@@ -74,8 +75,32 @@ export interface UpOptions {
 export async function up(opts: UpOptions = {}): Promise<StackFile> {
   const dir = path.resolve(opts.dir ?? defaultStateDir());
   const wanted = opts.servers ?? defaultServers;
-  const log = opts.log ?? (() => undefined);
   wanted.forEach(moduleFor);
+  return withUpLock(dir, () => startWanted(dir, wanted, opts.log ?? (() => undefined)));
+}
+
+/**
+ * One `up` at a time per folder, across processes: parallel test files each make sure of the servers they need, and
+ * two of them starting the same server at once ran it twice, on clashing ports, with one copy missing from
+ * `stack.json` and left running by `down`. The lock (proper-lockfile: a directory, refreshed while held, taken over
+ * when its holder has died) is held while servers start, which can take a minute; a waiter then sees them running.
+ */
+async function withUpLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+  fs.mkdirSync(dir, { recursive: true });
+  const release = await lockfile.lock(dir, {
+    lockfilePath: path.join(dir, 'up.lock'),
+    realpath: false,
+    stale: 60_000,
+    retries: { retries: 3000, factor: 1, minTimeout: 200, maxTimeout: 200 },
+  });
+  try {
+    return await fn();
+  } finally {
+    await release();
+  }
+}
+
+async function startWanted(dir: string, wanted: string[], log: (line: string) => void): Promise<StackFile> {
   let stack = readStack(dir);
   if (stack) {
     const stale = Object.entries(stack.servers).filter(([, s]) => !s.pids.every(isRunning));

@@ -42,6 +42,20 @@ describe('the local stack', () => {
     expect(await status({ dir })).toEqual([]);
   });
 
+  it('starts a server once when two callers bring it up at the same time, as parallel test files do', async () => {
+    const dir = tmpDir();
+    try {
+      const [a, b] = await Promise.all([up({ dir, servers: ['redis'] }), up({ dir, servers: ['redis'] })]);
+      expect(b.servers.redis).toEqual(a.servers.redis);
+      expect(readStack(dir)!.servers.redis).toEqual(a.servers.redis);
+      expect(leftoverProcesses(dir).filter((p) => p.cmdline.includes('redis-server'))).toHaveLength(1);
+    } finally {
+      await down({ dir });
+    }
+    expect(leftoverProcesses(dir)).toEqual([]);
+    expect(fs.readdirSync(dir)).not.toContain('up.lock');
+  });
+
   it('restarts a server on the same port with its data kept', async () => {
     const dir = tmpDir();
     try {
