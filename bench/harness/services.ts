@@ -54,14 +54,19 @@ export interface ApiProcess {
   drained(ms?: number): Promise<void>;
 }
 
+/**
+ * Extra Node flags for one benchmarked process from the environment (BENCH_API_NODE_FLAGS, BENCH_WORKER_NODE_FLAGS),
+ * space-separated, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` for its CPU profile.
+ */
+const nodeFlagsFrom = (variable: string): string[] => (process.env[variable] ?? '').split(' ').filter(Boolean);
+
 /** One API process (as in production: `services/api/src/main.ts` with the image's V8 flags), rate limit out of the way. */
 export async function startApi(res: Resources, stack: StackEnvironment, env: Record<string, string> = {}): Promise<ApiProcess> {
   // The schema the reads need (idempotent; the API never migrates by itself).
   await migrate({ databaseUrl: stack.DATABASE_URL! });
   const port = await freePort();
   const child = res.fork(path.join(root, 'services/api/src/main.ts'), [], {
-    // BENCH_API_NODE_FLAGS: more Node flags for the API alone, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
-    nodeFlags: [...apiNodeFlags, ...(process.env.BENCH_API_NODE_FLAGS ?? '').split(' ').filter(Boolean)],
+    nodeFlags: [...apiNodeFlags, ...nodeFlagsFrom('BENCH_API_NODE_FLAGS')],
     env: {
       ...process.env,
       ...stack,
@@ -112,8 +117,7 @@ export function startWorker(res: Resources, stack: StackEnvironment, opts: { pre
   if (typeof stdout === 'number') res.defer(() => fs.closeSync(stdout));
   return res.fork(path.join(root, 'services/worker/src/main.ts'), ['consume'], {
     stdout,
-    // BENCH_WORKER_NODE_FLAGS: Node flags for the worker alone, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` for its profile.
-    nodeFlags: (process.env.BENCH_WORKER_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+    nodeFlags: nodeFlagsFrom('BENCH_WORKER_NODE_FLAGS'),
     env: {
       ...process.env,
       ...stack,
