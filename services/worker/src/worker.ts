@@ -3,7 +3,7 @@
  * them, the consumer group and the ops port, and stops them in order on shutdown.
  */
 import fs from 'node:fs';
-import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type KafkaConfig } from 'kafkajs';
 import Redis from 'ioredis';
 import { createLogger, kafkaConnection, kafkaLogCreator, topicNames, type Logger } from '@floodgate/config';
 import { createPools } from '@floodgate/db';
@@ -43,7 +43,13 @@ export async function startWorker(cfg: WorkerConfig, log: Logger = createLogger(
   const redis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: false });
   redis.on('error', () => undefined); // reconnects by itself; faults surface as failed commands, which are retried
 
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  // The Java client's murmur2 partitioning, named rather than defaulted (kafkajs warns at start-up otherwise).
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   let commits = 0;
   const rules = new AlertRuleSource(pools.primary, cfg.ALERT_RULES_REFRESH_MS);
   const writer = new ReadingWriter(pools.primary, () => rules.current(), {

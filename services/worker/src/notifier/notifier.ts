@@ -3,7 +3,7 @@
  * every configured webhook. A delivery that fails for good goes to `<prefix>.alerts.dlq` (created if missing) with
  * the target and the reason, and the notifier moves on; offsets are committed after each message is settled.
  */
-import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type KafkaConfig } from 'kafkajs';
 import { createLogger, kafkaConnection, kafkaLogCreator, topicNames, type Logger } from '@floodgate/config';
 import { headerNames } from '@floodgate/events';
 import type { NotifierConfig } from '../config';
@@ -29,7 +29,13 @@ export async function startNotifier(cfg: NotifierConfig, log: Logger = createLog
     await admin.disconnect();
   }
 
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  // The Java client's murmur2 partitioning, named rather than defaulted (kafkajs warns at start-up otherwise).
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   const consumer = kafka.consumer({ groupId: cfg.NOTIFIER_GROUP_ID, allowAutoTopicCreation: false, sessionTimeout: 30000, heartbeatInterval: 3000 });
   const shutdown = new AbortController();
   let joined = false;
