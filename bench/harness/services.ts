@@ -111,7 +111,11 @@ export async function startBareExpress(res: Resources): Promise<{ url: string; p
  * One worker process consuming `<prefix>.events` into `databaseUrl`. BENCH_WORKER_LOG=<file>: its debug log (per-batch
  * phase timings) is appended there.
  */
-export function startWorker(res: Resources, stack: StackEnvironment, opts: { prefix: string; databaseUrl: string; group: string }): ChildProcess {
+export function startWorker(
+  res: Resources,
+  stack: StackEnvironment,
+  opts: { prefix: string; databaseUrl: string; group: string; httpPort?: number },
+): ChildProcess {
   const logFile = process.env.BENCH_WORKER_LOG;
   const stdout = logFile ? fs.openSync(logFile, 'a') : 'ignore';
   if (typeof stdout === 'number') res.defer(() => fs.closeSync(stdout));
@@ -126,7 +130,7 @@ export function startWorker(res: Resources, stack: StackEnvironment, opts: { pre
       KAFKA_TOPIC_PREFIX: opts.prefix,
       WORKER_GROUP_ID: opts.group,
       REDIS_KEY_PREFIX: opts.prefix,
-      HTTP_PORT: '0',
+      HTTP_PORT: String(opts.httpPort ?? 0),
       LOG_LEVEL: logFile ? 'debug' : 'warn',
     },
   });

@@ -10,6 +10,7 @@
  *   here), at one half. On 2 cores the API and the worker share the CPUs, so this rate is above what the pipeline
  *   sustains and the level shows a saturated machine; it is reported, and judged, all the same.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import Redis from 'ioredis';
 import pg from 'pg';
 import { deviceKey, deviceOrderField, orderIsEvent } from '@floodgate/cache';
@@ -17,6 +18,7 @@ import { latencySummary } from '../harness/load';
 import { withResources } from '../harness/resources';
 import type { Ratio, ResultRow, Scenario } from '../harness/scenario';
 import { benchToken, checkpoint, kafkaAdmin, runId, sleep, startApi } from '../harness/services';
+import { formatPauses, processPauses } from './support/process-pauses';
 import { walPosition, walSince } from './support/wal-stats';
 import { committedOffsets, drainRateOfThisRun, eventFactory, measureDrain, prefill, recordDrainRate, workerBed } from '../worker/drain-bed';
 import { keptUp, searchSteadyRate } from './support/steady-rate';
@@ -146,7 +148,14 @@ const scenario: Scenario = {
         const visibleSeries: Array<[number, number]> = [];
         /** [ms after the level started that the probe was sent, ms until it was visible]. */
         const probeLatencies: Array<[number, number]> = [];
+        // The API's and the worker's event-loop delay and GC over the level (process-pauses.ts): this scrape resets
+        // their loop-delay histograms.
+        const scrape = () => Promise.all([api.metrics(), fetch(bed.metricsUrl).then((r) => r.text())]);
+        const pausesBefore = await scrape();
         const levelStart = performance.now();
+        // This client's own event-loop delay: a stall here delays sends and the probes' polls, and counts as latency.
+        const clientLoop = monitorEventLoopDelay({ resolution: 10 });
+        clientLoop.enable();
         const pending = new Map<string, { eventId: string; sent: number }>();
         let failures = 0;
         let lostProbes = 0;
@@ -209,6 +218,10 @@ const scenario: Scenario = {
         await Promise.all(sends);
         polling = false;
         await poller;
+        clientLoop.disable();
+        const pausesAfter = await scrape();
+        const apiPauses = processPauses(pausesBefore[0], pausesAfter[0]);
+        const workerPauses = processPauses(pausesBefore[1], pausesAfter[1]);
         await caughtUp();
         // Before the next level's checkpoint, which may recycle the segments this level wrote.
         const wal = await walSince(ctx.stack, walStart).catch((err: Error) => {
@@ -234,6 +247,9 @@ const scenario: Scenario = {
             errors: lostProbes,
             extra: {
               probes: visibleMs.length,
+              'loop delay p99 / max, GC: API': formatPauses(apiPauses),
+              worker: formatPauses(workerPauses),
+              'this client': `${Math.round(clientLoop.percentile(99) / 1e6)} / ${Math.round(clientLoop.max / 1e6)} ms`,
               ...(wal && {
                 'WAL B/event': Math.round((wal.recordBytes + wal.fullPageBytes) / sentEvents),
                 'full-page images': `${Math.round((100 * wal.fullPageBytes) / (wal.recordBytes + wal.fullPageBytes))} %`,

@@ -6,6 +6,7 @@
 import type { Admin, Kafka } from 'kafkajs';
 import pg from 'pg';
 import { encodeEventMessage, type DeviceEvent } from '@floodgate/events';
+import { freePort } from '@floodgate/devstack';
 import type { Resources } from '../harness/resources';
 import type { Series, StackEnvironment } from '../harness/scenario';
 import { createDatabase, createTopics, sleep, startWorker } from '../harness/services';
@@ -71,6 +72,8 @@ export interface WorkerBed {
   topic: string;
   group: string;
   databaseUrl: string;
+  /** The worker's Prometheus endpoint (its ops port, chosen free when the bed is made). */
+  metricsUrl: string;
   startWorker(): ReturnType<typeof startWorker>;
 }
 
@@ -79,7 +82,15 @@ export async function workerBed(res: Resources, stack: StackEnvironment, admin: 
   const names = await createTopics(res, admin, prefix);
   const databaseUrl = await createDatabase(res, stack, `bench_drain_${id}`);
   const group = `${prefix}-worker`;
-  return { prefix, topic: names.events, group, databaseUrl, startWorker: () => startWorker(res, stack, { prefix, databaseUrl, group }) };
+  const httpPort = await freePort();
+  return {
+    prefix,
+    topic: names.events,
+    group,
+    databaseUrl,
+    metricsUrl: `http://127.0.0.1:${httpPort}/metrics`,
+    startWorker: () => startWorker(res, stack, { prefix, databaseUrl, group, httpPort }),
+  };
 }
 
 export interface DrainMeasurement {
