@@ -12,5 +12,6 @@ export {
   deviceStateColumns,
   inJsonbOrder,
   orderIsEvent,
+  orderOf,
 } from './device-cache';
 export type { DeviceState, DeviceRow, DeviceCacheEntry, DeviceCacheEntryRow } from './device-cache';
