@@ -19,6 +19,7 @@ import { withResources } from '../harness/resources';
 import type { Ratio, ResultRow, Scenario } from '../harness/scenario';
 import { benchToken, checkpoint, kafkaAdmin, runId, sleep, startApi } from '../harness/services';
 import { formatPauses, processPauses } from './support/process-pauses';
+import { workerBatching } from './support/worker-batching';
 import { walPosition, walSince } from './support/wal-stats';
 import { committedOffsets, drainRateOfThisRun, eventFactory, measureDrain, prefill, recordDrainRate, workerBed } from '../worker/drain-bed';
 import { keptUp, searchSteadyRate } from './support/steady-rate';
@@ -219,10 +220,12 @@ const scenario: Scenario = {
         polling = false;
         await poller;
         clientLoop.disable();
+        await caughtUp();
+        // After the backlog is gone, so the worker's figures cover every event of the level.
         const pausesAfter = await scrape();
         const apiPauses = processPauses(pausesBefore[0], pausesAfter[0]);
         const workerPauses = processPauses(pausesBefore[1], pausesAfter[1]);
-        await caughtUp();
+        const batching = workerBatching(pausesBefore[1], pausesAfter[1]);
         // Before the next level's checkpoint, which may recycle the segments this level wrote.
         const wal = await walSince(ctx.stack, walStart).catch((err: Error) => {
           ctx.log(`no WAL figures for ${name}: ${err.message}`);
@@ -250,6 +253,8 @@ const scenario: Scenario = {
               'loop delay p99 / max, GC: API': formatPauses(apiPauses),
               worker: formatPauses(workerPauses),
               'this client': `${Math.round(clientLoop.percentile(99) / 1e6)} / ${Math.round(clientLoop.max / 1e6)} ms`,
+              'events/transaction': batching.eventsPerTransaction,
+              'devices written/event': batching.devicesPerEvent,
               ...(wal && {
                 'WAL B/event': Math.round((wal.recordBytes + wal.fullPageBytes) / sentEvents),
                 'full-page images': `${Math.round((100 * wal.fullPageBytes) / (wal.recordBytes + wal.fullPageBytes))} %`,
