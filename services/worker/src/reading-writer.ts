@@ -137,9 +137,11 @@ export class ReadingWriter {
     const client = await this.pool.connect();
     let released = false;
     try {
-      // Each event's metrics as JSON, once: for its COPY row and, if it is its device's newest, for the upsert.
+      // Each event's metrics and payload as JSON (a missing payload as SQL NULL), once: for its COPY row and, if it is
+      // its device's newest, for the upsert.
       const metricsJson = events.map((e) => JSON.stringify(e.event.metrics));
-      const { newKeys, nowMs } = await this.beginAndStoreReadings(client, events, metricsJson);
+      const payloadJson = events.map((e) => (e.event.payload == null ? null : JSON.stringify(e.event.payload)));
+      const { newKeys, nowMs } = await this.beginAndStoreReadings(client, events, metricsJson, payloadJson);
 
       // Each device's newest event by (event time, event id), the time parsed once per event.
       const newest = new Map<string, { event: DeviceEvent; at: number; j: number }>();
@@ -150,13 +152,13 @@ export class ReadingWriter {
       });
       const latestOnes = [...newest.values()].sort((a, b) => (a.event.deviceId < b.event.deviceId ? -1 : a.event.deviceId > b.event.deviceId ? 1 : 0));
       const latest = latestOnes.map((n) => n.event);
-      // One array per column; the metrics as their JSON from above, a missing payload as SQL NULL.
+      // One array per column; the metrics and payloads as their JSON from above.
       const moved = await client.query<{ device_id: string }>(UPSERT_DEVICES, [
         latestOnes.map((n) => n.event.deviceId),
         latestOnes.map((n) => n.event.eventId),
         latestOnes.map((n) => n.event.ts),
         latestOnes.map((n) => metricsJson[n.j]!),
-        latestOnes.map((n) => (n.event.payload == null ? null : JSON.stringify(n.event.payload))),
+        latestOnes.map((n) => payloadJson[n.j] ?? null),
       ]);
 
       const isNew = (j: number) => newKeys === 'all' || newKeys.has(keys[j]!);
@@ -200,6 +202,7 @@ export class ReadingWriter {
     client: pg.PoolClient,
     events: IncomingEvent[],
     metricsJson: string[],
+    payloadJson: (string | null)[],
   ): Promise<{ newKeys: Set<string> | 'all'; nowMs: number }> {
     const begun = (await client.query(
       'BEGIN; SAVEPOINT store_readings; SELECT floor(extract(epoch FROM now()) * 1000)::float8 AS now_ms',
@@ -209,14 +212,7 @@ export class ReadingWriter {
       await copyRows(
         client,
         READINGS_COPY,
-        events.map(({ event: e, ingestTimeMs }, j) => [
-          e.deviceId,
-          e.eventId,
-          e.ts,
-          metricsJson[j]!,
-          e.payload == null ? null : JSON.stringify(e.payload),
-          ingestTimeIso(ingestTimeMs),
-        ]),
+        events.map(({ event: e, ingestTimeMs }, j) => [e.deviceId, e.eventId, e.ts, metricsJson[j]!, payloadJson[j] ?? null, ingestTimeIso(ingestTimeMs)]),
       );
       return { newKeys: 'all', nowMs };
     } catch (err) {
